@@ -1,0 +1,68 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Dependencies are chosen for CI build time on 2 cores: NIO for the servers, ArgumentParser for the
+// CLI, swift-log and service-lifecycle for the daemon. HTTP client (libcurl), archives (libarchive),
+// state (SQLite) and SHA-256 (OpenSSL's libcrypto, assembly-optimised) come from Debian's -dev
+// packages through tiny C targets, which costs nothing to build.
+let package = Package(
+    name: "onekube",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "onekube", targets: ["onekube"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+    ],
+    targets: [
+        // C shims: only what Glibc or the C libraries' variadic/macro APIs do not expose to Swift.
+        .target(name: "CLinux"),
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
+        .target(name: "CArchive", linkerSettings: [.linkedLibrary("archive")]),
+        .target(name: "CSQLite", linkerSettings: [.linkedLibrary("sqlite3")]),
+        .target(name: "CCrypto", linkerSettings: [.linkedLibrary("crypto")]),
+
+        .target(name: "Platform", dependencies: ["CLinux", "CCrypto"]),
+        .target(name: "SQLite", dependencies: ["CSQLite"]),
+        .target(name: "HTTPClient", dependencies: [
+            "CCurl", "Platform",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "HTTPServer", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .target(name: "Images", dependencies: [
+            "Platform", "SQLite", "HTTPClient", "CArchive", "CLinux",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "DockerAPI", dependencies: [
+            "Images", "HTTPServer", "Platform",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "Daemon", dependencies: [
+            "DockerAPI", "Images", "HTTPServer", "Platform",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .target(name: "CLI", dependencies: [
+            "Daemon", "HTTPClient", "Images", "Platform",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "onekube", dependencies: ["CLI"]),
+
+        .target(name: "TestSupport", dependencies: ["Platform", "HTTPClient"], path: "Tests/TestSupport"),
+        .testTarget(name: "PlatformTests", dependencies: ["Platform"]),
+        .testTarget(name: "ImagesTests", dependencies: ["Images", "Platform"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "Images", "Platform", "HTTPClient"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
