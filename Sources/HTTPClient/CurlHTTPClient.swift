@@ -36,6 +36,11 @@ public struct HTTPClientResponseHead: Sendable {
 public struct HTTPClientResponse: Sendable {
     public var head: HTTPClientResponseHead
     public var body: [UInt8]
+
+    public init(head: HTTPClientResponseHead, body: [UInt8]) {
+        self.head = head
+        self.body = body
+    }
     public var status: Int { head.status }
     public var headers: HTTPHeaderFields { head.headers }
 }

@@ -134,7 +134,7 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// `[\w][\w.-]{0,127}`
-    static func isValidTag(_ s: String) -> Bool {
+    public static func isValidTag(_ s: String) -> Bool {
         let bytes = Array(s.utf8)
         guard let first = bytes.first, bytes.count <= 128, isWordChar(first) else { return false }
         return bytes.dropFirst().allSatisfy { isWordChar($0) || $0 == 46 || $0 == 45 }

@@ -113,6 +113,15 @@ public final class ImageService: Sendable {
         case .byTag(_, let tag):
             try store.untag(tag)
             items.append(.untagged(familiar(tag)))
+            // With no tag left in that repository, its digest references go too (as in moby).
+            let repository = (try? ImageReference.parseNormalized(tag).name) ?? ""
+            if let current = try store.image(image.id),
+               !current.tags.contains(where: { (try? ImageReference.parseNormalized($0).name) == repository }) {
+                for digestName in current.repoDigests where (try? ImageReference.parseNormalized(digestName).name) == repository {
+                    try store.removeRepoDigest(digestName)
+                    items.append(.untagged(familiar(digestName)))
+                }
+            }
         case .byDigest(_, let digestName):
             try store.removeRepoDigest(digestName)
             items.append(.untagged(familiar(digestName)))

@@ -1,0 +1,107 @@
+import ArgumentParser
+import Daemon
+import Foundation
+import Glibc
+import HTTPClient
+import Images
+import Logging
+import Platform
+
+struct StartCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "start", abstract: "Start the onekube daemon (returns when it answers).")
+
+    @OptionGroup var data: DataDirectoryOption
+
+    @Flag(help: "Stay attached and log to stderr (for systemd and tests).")
+    var foreground = false
+
+    @Option(name: .customLong("registry-mirror"), help: "A registry mirror tried first for Docker Hub pulls (repeatable).")
+    var registryMirrors: [String] = []
+
+    @Option(name: .customLong("insecure-registry"), help: "A registry host[:port] that may be reached over plain HTTP (repeatable).")
+    var insecureRegistries: [String] = []
+
+    var daemonConfiguration: DaemonConfiguration {
+        DaemonConfiguration(dataDirectory: data.resolved, registryMirrors: registryMirrors, insecureRegistries: insecureRegistries)
+    }
+
+    func run() async throws {
+        guard geteuid() == 0 else {
+            Console.err("onekube start needs root for namespaces, mounts and cgroups (try: sudo onekube start)\n")
+            throw ExitCode(1)
+        }
+        if foreground {
+            try await runForeground()
+        } else {
+            try startInBackground()
+        }
+    }
+
+    private func runForeground() async throws {
+        let level = ProcessInfo.processInfo.environment["ONEKUBE_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "onekube")
+        do {
+            try await Daemon.run(daemonConfiguration, logger: logger)
+        } catch let error as OnekubeError where error.code == .alreadyExists {
+            Console.err("\(error)\n")
+            throw ExitCode(1)
+        } catch {
+            logger.critical("daemon failed", metadata: ["error": "\(error)"])
+            Console.err("onekube: \(error)\n")
+            throw ExitCode(1)
+        }
+    }
+
+    /// Spawns ourselves with `--foreground` in a new session (never fork in a threaded process),
+    /// then waits until the daemon answers on its socket, or reports why it died.
+    private func startInBackground() throws {
+        let configuration = daemonConfiguration
+        if case .running(let pid) = PidFile.status(path: configuration.pidFilePath) {
+            Console.out("onekube is already running (pid \(pid), data dir \(configuration.dataDirectory))\n")
+            return
+        }
+        try FileSystem.createDirectory(configuration.dataDirectory, mode: 0o711)
+        let logStart = fileSize(configuration.logPath)
+        var arguments = ["start", "--foreground", "--data-dir", configuration.dataDirectory]
+        for mirror in registryMirrors { arguments += ["--registry-mirror", mirror] }
+        for registry in insecureRegistries { arguments += ["--insecure-registry", registry] }
+        let environment = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }
+        let pid = try ProcessSpawner.spawnDetached(
+            executable: ProcessSpawner.currentExecutable(), arguments: arguments, environment: environment,
+            logPath: configuration.logPath)
+
+        let client = DockerClient(socketPath: configuration.dockerSocketPath)
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid {
+                Console.err("onekube failed to start:\n" + logTail(configuration.logPath, from: logStart))
+                throw ExitCode(1)
+            }
+            if FileSystem.exists(configuration.dockerSocketPath),
+               let response = try? client.request("GET", "/_ping"), response.status == 200 {
+                Console.out("onekube v\(OnekubeVersion.string) running (pid \(pid)): docker API on unix://\(configuration.dockerSocketPath), data in \(configuration.dataDirectory)\n")
+                return
+            }
+            usleep(2_000)
+        }
+        Console.err("onekube did not answer within 60 s; see \(configuration.logPath)\n")
+        throw ExitCode(1)
+    }
+
+    private func fileSize(_ path: String) -> off_t {
+        var st = stat()
+        return stat(path, &st) == 0 ? st.st_size : 0
+    }
+
+    private func logTail(_ path: String, from offset: off_t) -> String {
+        guard let bytes = try? FileSystem.readFile(path), Int(offset) <= bytes.count else { return "" }
+        return String(decoding: bytes[Int(offset)...], as: UTF8.self)
+    }
+}

@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+import HTTPClient
+import Platform
+
+/// `onekube docker …` (or the binary invoked as `docker`): a client of onekube's Engine API
+/// whose commands, output and exit codes follow the docker CLI.
+struct DockerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "docker",
+        abstract: "A docker-compatible client of onekube's Docker Engine API.",
+        subcommands: [DockerPull.self, DockerImages.self, DockerImage.self, DockerRmi.self, DockerTag.self,
+                      DockerInspect.self, DockerVersion.self, DockerInfo.self])
+}
+
+/// Flags every docker subcommand shares, and the way it reports errors.
+struct DockerGlobalOptions: ParsableArguments {
+    @Option(name: .customLong("data-dir"), help: ArgumentHelp("onekube's data directory (default $ONEKUBE_DATA_DIR or /var/lib/onekube).", visibility: .hidden))
+    var dataDirectory: String?
+
+    var client: DockerClient { DockerClient.fromEnvironment(dataDirectory: dataDirectory) }
+}
+
+/// Runs a docker-mode body, printing errors docker's way and exiting with its codes.
+func dockerRun(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as DockerCLIError {
+        Console.err(error.message + "\n")
+        throw ExitCode(error.exitCode)
+    } catch let error as ExitCode {
+        throw error
+    } catch {
+        Console.err("\(error)\n")
+        throw ExitCode(1)
+    }
+}
+
+extension HTTPClientResponse {
+    var isSuccess: Bool { (200..<300).contains(status) }
+
+    func json() throws -> OrderedJSON {
+        do { return try OrderedJSON(parsing: body) } catch { throw DockerCLIError(message: "invalid answer from daemon: \(error)") }
+    }
+}

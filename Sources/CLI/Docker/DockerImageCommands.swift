@@ -1,0 +1,283 @@
+import ArgumentParser
+import Foundation
+import Images
+import Platform
+
+struct DockerPull: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "pull", abstract: "Download an image from a registry")
+
+    @OptionGroup var global: DockerGlobalOptions
+    @Flag(name: [.short, .customLong("quiet")], help: "Suppress verbose output") var quiet = false
+    @Option(help: "Set platform if server is multi-platform capable") var platform: String?
+    @Argument(help: "NAME[:TAG|@DIGEST]") var image: String
+
+    func run() throws {
+        try dockerRun {
+            let reference: ImageReference
+            do {
+                reference = try ImageReference.parseNormalized(image)
+            } catch {
+                throw DockerCLIError(message: "\(error)")
+            }
+            if reference.tag == nil && reference.digest == nil && !quiet {
+                Console.out("Using default tag: latest\n")
+            }
+            let full = ImageReference.parse(reference)
+            try Self.pull(full, client: global.client, platform: platform, quiet: quiet)
+            Console.out(full.description + "\n")
+        }
+    }
+
+    /// POST /images/create and render its progress; shared with `docker run` later.
+    static func pull(_ reference: ImageReference, client: DockerClient, platform: String?, quiet: Bool) throws {
+        var query = [("fromImage", reference.name), ("tag", reference.digest?.description ?? reference.tag ?? "latest")]
+        if let platform { query.append(("platform", platform)) }
+        let renderer = JSONMessageRenderer(quiet: quiet)
+        var status = 0
+        var errorBody: [UInt8] = []
+        let head = try client.perform(
+            "POST", "/images/create", query: query,
+            headers: [("X-Registry-Auth", DockerClient.registryAuthHeader(domain: reference.domain))],
+            onHead: { status = $0.status }
+        ) { chunk in
+            if (200..<300).contains(status) {
+                _ = renderer.feed(chunk)
+            } else {
+                errorBody.append(contentsOf: chunk)
+            }
+        }
+        guard (200..<300).contains(head.status) else {
+            throw DockerClient.daemonError(.init(head: head, body: errorBody))
+        }
+        renderer.finish()
+        if let failure = renderer.failure { throw failure }
+    }
+}
+
+extension ImageReference {
+    /// With the default tag added when neither tag nor digest was given.
+    static func parse(_ reference: ImageReference) -> ImageReference {
+        if reference.tag == nil && reference.digest == nil { return reference.withTag(defaultTag) }
+        return reference
+    }
+}
+
+struct DockerImages: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "images", abstract: "List images")
+
+    @OptionGroup var global: DockerGlobalOptions
+    @Flag(name: [.short, .customLong("all")], help: "Show all images") var all = false
+    @Flag(name: [.short, .customLong("quiet")], help: "Only show image IDs") var quiet = false
+    @Flag(help: "Show digests") var digests = false
+    @Flag(name: .customLong("no-trunc"), help: "Don't truncate output") var noTrunc = false
+    @Option(name: [.short, .customLong("filter")], help: "Filter output based on conditions provided") var filters: [String] = []
+    @Argument(help: "REPOSITORY[:TAG]") var repository: String?
+
+    func run() throws {
+        try dockerRun { try DockerImageList.list(global: global, all: all, quiet: quiet, digests: digests, noTrunc: noTrunc,
+                                                 filters: filters, repository: repository) }
+    }
+}
+
+enum DockerImageList {
+    static func list(global: DockerGlobalOptions, all: Bool, quiet: Bool, digests: Bool, noTrunc: Bool,
+                     filters: [String], repository: String?) throws {
+        var filterMap: [String: [String]] = [:]
+        for filter in filters {
+            let parts = filter.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { throw DockerCLIError(message: "bad format of filter (expected name=value)") }
+            filterMap[parts[0], default: []].append(parts[1])
+        }
+        if let repository { filterMap["reference", default: []].append(repository) }
+        var query: [(String, String)] = []
+        if all { query.append(("all", "1")) }
+        if !filterMap.isEmpty {
+            let json = OrderedJSON.object(filterMap.keys.sorted().map { key in
+                (key, .object(filterMap[key, default: []].map { ($0, .bool(true)) }))
+            })
+            query.append(("filters", json.serialized()))
+        }
+        let response = try global.client.request("GET", "/images/json", query: query)
+        guard response.isSuccess else { throw DockerClient.daemonError(response) }
+        let now = Date().timeIntervalSince1970
+        var table = TableWriter(minWidth: 10, padding: 3)
+        table.add(digests ? ["REPOSITORY", "TAG", "DIGEST", "IMAGE ID", "CREATED", "SIZE"]
+                          : ["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"])
+        var ids: [String] = []
+        for image in try response.json().arrayValue ?? [] {
+            let fullID = image["Id"]?.stringValue ?? ""
+            let id = noTrunc ? fullID : String(fullID.dropFirst(7).prefix(12))
+            let created = image["Created"]?.intValue ?? 0
+            let createdText = HumanDuration.describe(seconds: now - Double(created)) + " ago"
+            let size = HumanSize.decimal(image["Size"]?.intValue ?? 0, precision: 3)
+            let tags = (image["RepoTags"]?.arrayValue ?? []).compactMap(\.stringValue)
+            let repoDigests = (image["RepoDigests"]?.arrayValue ?? []).compactMap(\.stringValue)
+            let rows: [(String, String)] = tags.isEmpty
+                ? [(repoDigests.first.map { String($0.split(separator: "@")[0]) } ?? "<none>", "<none>")]
+                : tags.map { tag in
+                    let colon = tag.lastIndex(of: ":")!
+                    return (String(tag[..<colon]), String(tag[tag.index(after: colon)...]))
+                }
+            for (repo, tag) in rows {
+                ids.append(id)
+                let digest = repoDigests.first { $0.hasPrefix(repo + "@") }.map { String($0.split(separator: "@")[1]) } ?? "<none>"
+                table.add(digests ? [repo, tag, digest, id, createdText, size] : [repo, tag, id, createdText, size])
+            }
+        }
+        if quiet {
+            Console.out(ids.map { $0 + "\n" }.joined())
+        } else {
+            Console.out(table.render())
+        }
+    }
+}
+
+struct DockerImage: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "image", abstract: "Manage images",
+        subcommands: [DockerImageInspect.self, DockerImageLs.self, DockerPull.self, DockerImageRm.self, DockerTag.self])
+}
+
+struct DockerImageLs: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ls", abstract: "List images", aliases: ["list"])
+
+    @OptionGroup var global: DockerGlobalOptions
+    @Flag(name: [.short, .customLong("all")], help: "Show all images") var all = false
+    @Flag(name: [.short, .customLong("quiet")], help: "Only show image IDs") var quiet = false
+    @Flag(help: "Show digests") var digests = false
+    @Flag(name: .customLong("no-trunc"), help: "Don't truncate output") var noTrunc = false
+    @Option(name: [.short, .customLong("filter")], help: "Filter output based on conditions provided") var filters: [String] = []
+    @Argument(help: "REPOSITORY[:TAG]") var repository: String?
+
+    func run() throws {
+        try dockerRun { try DockerImageList.list(global: global, all: all, quiet: quiet, digests: digests, noTrunc: noTrunc,
+                                                 filters: filters, repository: repository) }
+    }
+}
+
+struct DockerImageInspect: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Display detailed information on one or more images")
+
+    @OptionGroup var global: DockerGlobalOptions
+    @Option(name: [.short, .customLong("format")], help: "Format output using a Go template (only {{json .}} forms)") var format: String?
+    @Argument(help: "IMAGE") var images: [String]
+
+    func run() throws {
+        try dockerRun { try DockerInspectPrinter.inspect(images, client: global.client, kinds: [.image]) }
+    }
+}
+
+struct DockerInspect: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Return low-level information on Docker objects")
+
+    @OptionGroup var global: DockerGlobalOptions
+    @Option(name: .customLong("type"), help: "Only inspect objects of the given type") var type: String?
+    @Argument(help: "NAME|ID") var names: [String]
+
+    func run() throws {
+        try dockerRun {
+            if let type, type != "image" {
+                throw DockerCLIError(message: "\"\(type)\" is not a valid value for --type")
+            }
+            try DockerInspectPrinter.inspect(names, client: global.client, kinds: [.image])
+        }
+    }
+}
+
+/// Prints inspect answers as the CLI does: the server's JSON verbatim (key order kept), indented
+/// by four spaces inside `[ ]`; misses go to stderr and make the exit code 1.
+enum DockerInspectPrinter {
+    enum Kind { case image }
+
+    static func inspect(_ names: [String], client: DockerClient, kinds: [Kind]) throws {
+        var found: [OrderedJSON] = []
+        var errors: [String] = []
+        for name in names {
+            let response = try client.request("GET", "/images/\(DockerClient.pathEncode(name))/json")
+            if response.isSuccess {
+                found.append(try response.json())
+            } else if response.status == 404 {
+                errors.append("Error response from daemon: No such object: \(name)")
+            } else {
+                errors.append(DockerClient.daemonError(response).message)
+            }
+        }
+        Console.out(OrderedJSON.array(found).pretty() + "\n")
+        if !errors.isEmpty {
+            Console.err(errors.joined(separator: "\n") + "\n")
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct DockerRmi: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "rmi", abstract: "Remove one or more images")
+
+    @OptionGroup var global: DockerGlobalOptions
+    @Flag(name: [.short, .customLong("force")], help: "Force removal of the image") var force = false
+    @Flag(name: .customLong("no-prune"), help: "Do not delete untagged parents") var noPrune = false
+    @Argument(help: "IMAGE") var images: [String]
+
+    func run() throws {
+        try dockerRun { try DockerRemover.remove(images, client: global.client, force: force, noPrune: noPrune) }
+    }
+}
+
+struct DockerImageRm: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove one or more images", aliases: ["remove"])
+
+    @OptionGroup var global: DockerGlobalOptions
+    @Flag(name: [.short, .customLong("force")], help: "Force removal of the image") var force = false
+    @Flag(name: .customLong("no-prune"), help: "Do not delete untagged parents") var noPrune = false
+    @Argument(help: "IMAGE") var images: [String]
+
+    func run() throws {
+        try dockerRun { try DockerRemover.remove(images, client: global.client, force: force, noPrune: noPrune) }
+    }
+}
+
+enum DockerRemover {
+    static func remove(_ images: [String], client: DockerClient, force: Bool, noPrune: Bool) throws {
+        var failed = false
+        for image in images {
+            var query: [(String, String)] = []
+            if force { query.append(("force", "1")) }
+            if noPrune { query.append(("noprune", "1")) }
+            let response = try client.request("DELETE", "/images/\(DockerClient.pathEncode(image))", query: query)
+            guard response.isSuccess else {
+                Console.err(DockerClient.daemonError(response).message + "\n")
+                failed = true
+                continue
+            }
+            for item in try response.json().arrayValue ?? [] {
+                if let untagged = item["Untagged"]?.stringValue { Console.out("Untagged: \(untagged)\n") }
+                if let deleted = item["Deleted"]?.stringValue { Console.out("Deleted: \(deleted)\n") }
+            }
+        }
+        if failed { throw ExitCode(1) }
+    }
+}
+
+struct DockerTag: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "tag", abstract: "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE")
+
+    @OptionGroup var global: DockerGlobalOptions
+    @Argument(help: "SOURCE_IMAGE[:TAG]") var source: String
+    @Argument(help: "TARGET_IMAGE[:TAG]") var target: String
+
+    func run() throws {
+        try dockerRun {
+            let reference: ImageReference
+            do {
+                reference = try ImageReference.parseNormalized(target)
+            } catch {
+                throw DockerCLIError(message: "\(error)")
+            }
+            guard reference.digest == nil else { throw DockerCLIError(message: "refusing to create a tag with a digest reference") }
+            let response = try global.client.request(
+                "POST", "/images/\(DockerClient.pathEncode(source))/tag",
+                query: [("repo", reference.name), ("tag", reference.tag ?? ImageReference.defaultTag)])
+            guard response.isSuccess else { throw DockerClient.daemonError(response) }
+        }
+    }
+}

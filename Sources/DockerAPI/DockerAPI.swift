@@ -1,0 +1,87 @@
+import Foundation
+import HTTPServer
+import Images
+import Logging
+import NIOCore
+import NIOHTTP1
+import Platform
+
+/// Facts about the daemon the system endpoints report.
+public struct DockerDaemonInfo: Sendable {
+    public var dataDirectory: String
+    public var registry: RegistryConfiguration
+
+    public init(dataDirectory: String, registry: RegistryConfiguration) {
+        self.dataDirectory = dataDirectory
+        self.registry = registry
+    }
+}
+
+/// The Docker Engine API subset onekube serves on its unix socket: transport only (decode,
+/// validate, encode); the work is done by the subsystems it is given.
+public final class DockerAPI: HTTPResponder {
+    let images: ImageService
+    let info: DockerDaemonInfo
+    let logger: Logger
+
+    public init(images: ImageService, info: DockerDaemonInfo, logger: Logger) {
+        self.images = images
+        self.info = info
+        self.logger = logger
+    }
+
+    public func respond(to request: HTTPServerRequest) async -> HTTPServerResponse {
+        var response = await route(request)
+        response.headers.replaceOrAdd(name: "Api-Version", value: DockerAPIVersion.current)
+        response.headers.replaceOrAdd(name: "Ostype", value: "linux")
+        response.headers.replaceOrAdd(name: "Docker-Experimental", value: "false")
+        response.headers.replaceOrAdd(name: "Server", value: "Docker/\(DockerAPIVersion.engine) (linux) onekube/\(OnekubeVersion.string)")
+        logger.debug("request", metadata: ["method": "\(request.method)", "uri": "\(request.uri)", "status": "\(response.status.code)"])
+        return response
+    }
+
+    /// Splits an optional `/vX.Y` prefix off the path; moby routes both forms.
+    static func versionAndPath(_ path: String) -> (String?, String) {
+        guard path.hasPrefix("/v"), let slash = path.dropFirst(2).firstIndex(of: "/") else { return (nil, path) }
+        let version = String(path[path.index(path.startIndex, offsetBy: 2)..<slash])
+        guard !version.isEmpty, version.allSatisfy({ $0.isNumber || $0 == "." }) else { return (nil, path) }
+        return (version, String(path[slash...]))
+    }
+
+    func route(_ request: HTTPServerRequest) async -> HTTPServerResponse {
+        let (version, path) = Self.versionAndPath(request.path)
+        if let version {
+            if DockerAPIVersion.compare(version, DockerAPIVersion.current) > 0 {
+                return DockerResponse.error(.badRequest, "client version \(version) is too new. Maximum supported API version is \(DockerAPIVersion.current)")
+            }
+            if DockerAPIVersion.compare(version, DockerAPIVersion.minimum) < 0 {
+                return DockerResponse.error(.badRequest, "client version \(version) is too old. Minimum supported API version is \(DockerAPIVersion.minimum), please upgrade your client to a newer version")
+            }
+        }
+        do {
+            switch (request.method, path) {
+            case (.GET, "/_ping"), (.HEAD, "/_ping"): return ping(request)
+            case (.GET, "/version"): return versionResponse()
+            case (.GET, "/info"): return try infoResponse()
+            case (.POST, "/images/create"): return await pull(request)
+            case (.GET, "/images/json"): return try listImages(request)
+            default: break
+            }
+            if path.hasPrefix("/images/") {
+                let rest = String(path.dropFirst("/images/".count))
+                switch request.method {
+                case .GET where rest.hasSuffix("/json"):
+                    return try inspectImage(String(rest.dropLast("/json".count)))
+                case .POST where rest.hasSuffix("/tag"):
+                    return try tagImage(String(rest.dropLast("/tag".count)), request)
+                case .DELETE:
+                    return try removeImage(rest, request)
+                default: break
+                }
+            }
+            return DockerResponse.error(.notFound, "page not found")
+        } catch {
+            return DockerResponse.error(error)
+        }
+    }
+}

@@ -1,0 +1,194 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+import Glibc
+
+/// An HTTP/1.1 server (keep-alive, pipelining, chunked streaming) on a unix socket or TCP,
+/// run as a `Service`: it binds in `run()` and closes its listener and connections on shutdown.
+public final class HTTPServer: Service, Sendable {
+    public enum Address: Sendable, CustomStringConvertible {
+        case unix(path: String, mode: mode_t)
+        case tcp(host: String, port: Int)
+
+        public var description: String {
+            switch self {
+            case .unix(let path, _): return "unix://\(path)"
+            case .tcp(let host, let port): return "\(host):\(port)"
+            }
+        }
+    }
+
+    public let address: Address
+    let responder: HTTPResponder
+    let logger: Logger
+    let maxBodyBytes: Int
+    private let connections = Mutex<[ObjectIdentifier: Channel]>([:])
+    private let ready = Mutex<[CheckedContinuation<Void, Error>]>([])
+    private let bound = Mutex<Bool>(false)
+
+    public init(address: Address, responder: HTTPResponder, logger: Logger, maxBodyBytes: Int = 256 << 20) {
+        self.address = address
+        self.responder = responder
+        self.logger = logger
+        self.maxBodyBytes = maxBodyBytes
+    }
+
+    public func run() async throws {
+        let responder = self.responder
+        let logger = self.logger
+        let maxBodyBytes = self.maxBodyBytes
+        let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { [weak self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(
+                        HTTPConnectionHandler(responder: responder, logger: logger, maxBodyBytes: maxBodyBytes))
+                    self?.track(channel)
+                }
+            }
+        let server: Channel
+        switch address {
+        case .unix(let path, let mode):
+            server = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+            guard chmod(path, mode) == 0 else {
+                try? await server.close()
+                throw HTTPServerError(message: "chmod \(path): \(String(cString: strerror(errno)))")
+            }
+        case .tcp(let host, let port):
+            server = try await bootstrap.bind(host: host, port: port).get()
+        }
+        logger.info("listening", metadata: ["address": "\(address)"])
+        markReady()
+        try await withGracefulShutdownHandler {
+            try await server.closeFuture.get()
+        } onGracefulShutdown: {
+            server.close(promise: nil)
+        }
+        closeConnections()
+        if case .unix(let path, _) = address { unlink(path) }
+    }
+
+    /// Returns once the listener is bound (for composing start-up order and for tests).
+    public func waitUntilReady() async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+            let isBound = bound.withLock { $0 }
+            if isBound {
+                continuation.resume()
+            } else {
+                ready.withLock { $0.append(continuation) }
+            }
+        }
+    }
+
+    private func markReady() {
+        bound.withLock { $0 = true }
+        for continuation in ready.withLock({ waiters in defer { waiters = [] }; return waiters }) {
+            continuation.resume()
+        }
+    }
+
+    private func track(_ channel: Channel) {
+        let id = ObjectIdentifier(channel)
+        connections.withLock { $0[id] = channel }
+        channel.closeFuture.whenComplete { [weak self] _ in
+            self?.connections.withLock { _ = $0.removeValue(forKey: id) }
+        }
+    }
+
+    private func closeConnections() {
+        for channel in connections.withLock({ Array($0.values) }) { channel.close(promise: nil) }
+    }
+}
+
+public struct HTTPServerError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
+
+/// Collects each request and hands it to the responder; writes the answer, streaming if asked.
+final class HTTPConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let responder: HTTPResponder
+    let logger: Logger
+    let maxBodyBytes: Int
+    private var head: HTTPRequestHead?
+    private var body = ByteBuffer()
+    private var tooLarge = false
+
+    init(responder: HTTPResponder, logger: Logger, maxBodyBytes: Int) {
+        self.responder = responder
+        self.logger = logger
+        self.maxBodyBytes = maxBodyBytes
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            self.head = head
+            body = context.channel.allocator.buffer(capacity: 0)
+            tooLarge = false
+        case .body(var chunk):
+            if body.readableBytes + chunk.readableBytes > maxBodyBytes {
+                tooLarge = true
+            } else {
+                body.writeBuffer(&chunk)
+            }
+        case .end:
+            guard let head else { return }
+            self.head = nil
+            let channel = context.channel
+            let keepAlive = head.isKeepAlive
+            let version = head.version
+            if tooLarge {
+                let response = HTTPServerResponse(status: .payloadTooLarge, bytes: Array("request body too large\n".utf8))
+                Task { await Self.write(response, to: channel, version: version, keepAlive: false, logger: self.logger) }
+                return
+            }
+            let request = HTTPServerRequest(method: head.method, uri: head.uri, headers: head.headers, body: body)
+            let responder = self.responder
+            let logger = self.logger
+            Task {
+                let response = await responder.respond(to: request)
+                await Self.write(response, to: channel, version: version, keepAlive: keepAlive, logger: logger)
+            }
+        }
+    }
+
+    static func write(_ response: HTTPServerResponse, to channel: Channel, version: HTTPVersion, keepAlive: Bool, logger: Logger) async {
+        var headers = response.headers
+        if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
+        do {
+            switch response.body {
+            case .bytes(let buffer):
+                headers.replaceOrAdd(name: "Content-Length", value: "\(buffer.readableBytes)")
+                channel.write(HTTPServerResponsePart.head(HTTPResponseHead(version: version, status: response.status, headers: headers)), promise: nil)
+                if buffer.readableBytes > 0 {
+                    channel.write(HTTPServerResponsePart.body(.byteBuffer(buffer)), promise: nil)
+                }
+                try await channel.writeAndFlush(HTTPServerResponsePart.end(nil)).get()
+            case .stream(let producer):
+                headers.remove(name: "Content-Length")
+                try await channel.writeAndFlush(HTTPServerResponsePart.head(HTTPResponseHead(version: version, status: response.status, headers: headers))).get()
+                try await producer(HTTPBodyWriter(channel: channel))
+                try await channel.writeAndFlush(HTTPServerResponsePart.end(nil)).get()
+            }
+            if !keepAlive { try await channel.close() }
+        } catch {
+            // The client went away (docker run -d abandons its wait, logs -f is interrupted): not an error of ours.
+            logger.debug("response not completed", metadata: ["error": "\(error)"])
+            try? await channel.close()
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        logger.debug("connection error", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+}

@@ -1,0 +1,266 @@
+import Foundation
+
+/// JSON whose objects keep their key order, written compactly the way Go's encoder writes it
+/// (no HTML escaping). API answers are printed verbatim by some clients (`docker inspect`), so the
+/// order they show is the order built here.
+public indirect enum OrderedJSON: Sendable, Equatable {
+    case null
+    case bool(Bool)
+    case int(Int64)
+    case double(Double)
+    case string(String)
+    case array([OrderedJSON])
+    case object([(String, OrderedJSON)])
+
+    public static func == (a: OrderedJSON, b: OrderedJSON) -> Bool { a.serialized() == b.serialized() }
+
+    public static func strings(_ values: [String]?) -> OrderedJSON {
+        values.map { .array($0.map(OrderedJSON.string)) } ?? .null
+    }
+
+    public static func int(_ value: Int) -> OrderedJSON { .int(Int64(value)) }
+
+    /// Converts any value JSONSerialization produced; object keys are sorted for a stable order.
+    public init(any value: Any?) {
+        switch value {
+        case nil, is NSNull: self = .null
+        case let n as NSNumber:
+            // JSONSerialization gives NSNumber for booleans too; their type encoding is "c".
+            if String(cString: n.objCType) == "c" {
+                self = .bool(n.boolValue)
+            } else {
+                let d = n.doubleValue
+                self = d == d.rounded() && abs(d) < 9e15 ? .int(n.int64Value) : .double(d)
+            }
+        case let b as Bool: self = .bool(b)
+        case let s as String: self = .string(s)
+        case let a as [Any]: self = .array(a.map { OrderedJSON(any: $0) })
+        case let o as [String: Any]: self = .object(o.keys.sorted().map { ($0, OrderedJSON(any: o[$0])) })
+        default: self = .null
+        }
+    }
+
+    /// Parses JSON text, keeping the order of object keys.
+    public init(parsing bytes: [UInt8]) throws {
+        var parser = OrderedJSONParser(bytes: bytes)
+        self = try parser.parseDocument()
+    }
+
+    public subscript(key: String) -> OrderedJSON? {
+        if case .object(let pairs) = self { return pairs.first(where: { $0.0 == key })?.1 }
+        return nil
+    }
+
+    public var stringValue: String? { if case .string(let s) = self { return s } else { return nil } }
+    public var intValue: Int64? {
+        switch self {
+        case .int(let i): return i
+        case .double(let d): return Int64(d)
+        default: return nil
+        }
+    }
+    public var arrayValue: [OrderedJSON]? { if case .array(let a) = self { return a } else { return nil } }
+    public var boolValue: Bool? { if case .bool(let b) = self { return b } else { return nil } }
+
+    public func serialized() -> String {
+        var out = ""
+        write(to: &out, indent: nil, level: 0)
+        return out
+    }
+
+    /// Indented like Go's json.MarshalIndent / `docker inspect` (`prefix`, `indent`).
+    public func pretty(indent: String = "    ", prefix: String = "") -> String {
+        var out = ""
+        write(to: &out, indent: indent, level: 0, prefix: prefix)
+        return out
+    }
+
+    private func write(to out: inout String, indent: String?, level: Int, prefix: String = "") {
+        func newline(_ level: Int) {
+            guard let indent else { return }
+            out += "\n" + prefix + String(repeating: indent, count: level)
+        }
+        switch self {
+        case .null: out += "null"
+        case .bool(let b): out += b ? "true" : "false"
+        case .int(let i): out += String(i)
+        case .double(let d): out += d.isFinite ? "\(d)" : "null"
+        case .string(let s): Self.writeString(s, to: &out)
+        case .array(let items):
+            if items.isEmpty { out += "[]"; return }
+            out += "["
+            for (i, item) in items.enumerated() {
+                if i > 0 { out += "," }
+                newline(level + 1)
+                item.write(to: &out, indent: indent, level: level + 1, prefix: prefix)
+            }
+            newline(level)
+            out += "]"
+        case .object(let pairs):
+            if pairs.isEmpty { out += "{}"; return }
+            out += "{"
+            for (i, (key, value)) in pairs.enumerated() {
+                if i > 0 { out += "," }
+                newline(level + 1)
+                Self.writeString(key, to: &out)
+                out += indent == nil ? ":" : ": "
+                value.write(to: &out, indent: indent, level: level + 1, prefix: prefix)
+            }
+            newline(level)
+            out += "}"
+        }
+    }
+
+    static func writeString(_ s: String, to out: inout String) {
+        out += "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "\u{2028}": out += "\\u2028"
+            case "\u{2029}": out += "\\u2029"
+            default:
+                if scalar.value < 0x20 {
+                    out += String(format: "\\u%04x", scalar.value)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        out += "\""
+    }
+}
+
+public struct OrderedJSONParseError: Error, CustomStringConvertible {
+    public let offset: Int
+    public let reason: String
+    public var description: String { "invalid JSON at offset \(offset): \(reason)" }
+}
+
+/// A small recursive-descent JSON parser that keeps key order.
+struct OrderedJSONParser {
+    let bytes: [UInt8]
+    var i = 0
+
+    init(bytes: [UInt8]) { self.bytes = bytes }
+
+    mutating func parseDocument() throws -> OrderedJSON {
+        let value = try parseValue(depth: 0)
+        skipSpace()
+        guard i == bytes.count else { throw fail("trailing characters") }
+        return value
+    }
+
+    func fail(_ reason: String) -> OrderedJSONParseError { OrderedJSONParseError(offset: i, reason: reason) }
+
+    mutating func skipSpace() {
+        while i < bytes.count, bytes[i] == 32 || bytes[i] == 9 || bytes[i] == 10 || bytes[i] == 13 { i += 1 }
+    }
+
+    mutating func expect(_ literal: String) throws {
+        let l = Array(literal.utf8)
+        guard i + l.count <= bytes.count, Array(bytes[i..<i + l.count]) == l else { throw fail("expected \(literal)") }
+        i += l.count
+    }
+
+    mutating func parseValue(depth: Int) throws -> OrderedJSON {
+        guard depth < 512 else { throw fail("nesting too deep") }
+        skipSpace()
+        guard i < bytes.count else { throw fail("unexpected end") }
+        switch bytes[i] {
+        case UInt8(ascii: "{"):
+            i += 1
+            var pairs: [(String, OrderedJSON)] = []
+            skipSpace()
+            if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(pairs) }
+            while true {
+                skipSpace()
+                guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw fail("expected key") }
+                let key = try parseString()
+                skipSpace()
+                try expect(":")
+                pairs.append((key, try parseValue(depth: depth + 1)))
+                skipSpace()
+                guard i < bytes.count else { throw fail("unexpected end") }
+                if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
+                if bytes[i] == UInt8(ascii: "}") { i += 1; return .object(pairs) }
+                throw fail("expected , or }")
+            }
+        case UInt8(ascii: "["):
+            i += 1
+            var items: [OrderedJSON] = []
+            skipSpace()
+            if i < bytes.count, bytes[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
+            while true {
+                items.append(try parseValue(depth: depth + 1))
+                skipSpace()
+                guard i < bytes.count else { throw fail("unexpected end") }
+                if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
+                if bytes[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
+                throw fail("expected , or ]")
+            }
+        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "t"): try expect("true"); return .bool(true)
+        case UInt8(ascii: "f"): try expect("false"); return .bool(false)
+        case UInt8(ascii: "n"): try expect("null"); return .null
+        default: return try parseNumber()
+        }
+    }
+
+    mutating func parseNumber() throws -> OrderedJSON {
+        let start = i
+        var isInteger = true
+        while i < bytes.count {
+            let c = bytes[i]
+            if (c >= 48 && c <= 57) || c == UInt8(ascii: "-") || c == UInt8(ascii: "+") { i += 1; continue }
+            if c == UInt8(ascii: ".") || c == UInt8(ascii: "e") || c == UInt8(ascii: "E") { isInteger = false; i += 1; continue }
+            break
+        }
+        let text = String(decoding: bytes[start..<i], as: UTF8.self)
+        if isInteger, let value = Int64(text) { return .int(value) }
+        guard let value = Double(text) else { throw fail("bad number") }
+        return .double(value)
+    }
+
+    mutating func parseString() throws -> String {
+        i += 1
+        var out: [UInt8] = []
+        while i < bytes.count {
+            let c = bytes[i]
+            i += 1
+            if c == UInt8(ascii: "\"") { return String(decoding: out, as: UTF8.self) }
+            guard c == UInt8(ascii: "\\") else { out.append(c); continue }
+            guard i < bytes.count else { break }
+            let e = bytes[i]
+            i += 1
+            switch e {
+            case UInt8(ascii: "n"): out.append(10)
+            case UInt8(ascii: "t"): out.append(9)
+            case UInt8(ascii: "r"): out.append(13)
+            case UInt8(ascii: "b"): out.append(8)
+            case UInt8(ascii: "f"): out.append(12)
+            case UInt8(ascii: "u"):
+                var scalar = try hex4()
+                if (0xD800..<0xDC00).contains(scalar), i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") {
+                    i += 2
+                    let low = try hex4()
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                }
+                out.append(contentsOf: Array(String(Unicode.Scalar(scalar).map(Character.init) ?? "\u{FFFD}").utf8))
+            default: out.append(e)
+            }
+        }
+        throw fail("unterminated string")
+    }
+
+    mutating func hex4() throws -> UInt32 {
+        guard i + 4 <= bytes.count, let v = UInt32(String(decoding: bytes[i..<i + 4], as: UTF8.self), radix: 16) else {
+            throw fail("bad \\u escape")
+        }
+        i += 4
+        return v
+    }
+}
