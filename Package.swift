@@ -61,8 +61,9 @@ let package = Package(
 
         .target(name: "TestSupport", dependencies: ["Platform", "HTTPClient"], path: "Tests/TestSupport"),
         .testTarget(name: "PlatformTests", dependencies: ["Platform"]),
-        .testTarget(name: "ImagesTests", dependencies: ["Images", "Platform"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "Images", "Platform", "HTTPClient"]),
+        .testTarget(name: "ImagesTests", dependencies: ["Images", "Platform", "TestSupport", "CLinux"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "Images", "Platform", "HTTPClient", "onekube"]),
+        .testTarget(name: "CLITests", dependencies: ["CLI", "Platform"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -134,14 +134,14 @@ public final class ImageService: Sendable {
                 try store.untag(tag)
                 items.append(.untagged(familiar(tag)))
             }
-        }
-        guard let remaining = try store.image(image.id) else { return items }
-        // With its last tag gone, an image goes, with its digest references.
-        if remaining.tags.isEmpty {
-            for digestName in remaining.repoDigests {
+            for digestName in image.repoDigests {
                 try store.removeRepoDigest(digestName)
                 items.append(.untagged(familiar(digestName)))
             }
+        }
+        guard let remaining = try store.image(image.id) else { return items }
+        // An image goes when no tag or digest reference is left.
+        if remaining.tags.isEmpty && remaining.repoDigests.isEmpty {
             try store.delete(image.id)
             items.append(.deleted(image.id.description))
             if prune {

@@ -9,14 +9,17 @@ final class JSONMessageRenderer {
     let width: Int
     /// Only watch for errors (`docker pull -q`).
     let quiet: Bool
+    let output: (String) -> Void
     private var lineOfID: [String: Int] = [:]
     private var pending: [UInt8] = []
     private(set) var failure: DockerCLIError?
 
-    init(isTerminal: Bool = Console.stdoutIsTerminal, width: Int = Console.width, quiet: Bool = false) {
+    init(isTerminal: Bool = Console.stdoutIsTerminal, width: Int = Console.width, quiet: Bool = false,
+         output: @escaping (String) -> Void = Console.out) {
         self.isTerminal = isTerminal && !quiet
         self.width = width
         self.quiet = quiet
+        self.output = output
     }
 
     /// Feeds raw bytes; complete lines are rendered. Returns false once an error message arrived.
@@ -53,15 +56,15 @@ final class JSONMessageRenderer {
             } else {
                 line = lineOfID.count
                 lineOfID[id] = line
-                if isTerminal { Console.out("\n") }
+                if isTerminal { output("\n") }
             }
             diff = lineOfID.count - line
-            if isTerminal && diff > 0 { Console.out("\u{1B}[\(diff)A") }
+            if isTerminal && diff > 0 { output("\u{1B}[\(diff)A") }
         } else {
             lineOfID = [:]
         }
         display(message, id: id, progress: progress)
-        if !id.isEmpty && isTerminal && diff > 0 { Console.out("\u{1B}[\(diff)B") }
+        if !id.isEmpty && isTerminal && diff > 0 { output("\u{1B}[\(diff)B") }
     }
 
     private func display(_ message: OrderedJSON, id: String, progress: OrderedJSON?) {
@@ -70,7 +73,7 @@ final class JSONMessageRenderer {
         let bar = progress.map(progressString) ?? ""
         var endl = ""
         if isTerminal && stream.isEmpty && progress != nil {
-            Console.out("\u{1B}[2K\r")
+            output("\u{1B}[2K\r")
             endl = "\r"
         } else if progress != nil && !bar.isEmpty {
             return  // no progress bars off a terminal
@@ -83,7 +86,7 @@ final class JSONMessageRenderer {
         } else {
             out += "\(status)\(endl)\n"
         }
-        Console.out(out)
+        output(out)
     }
 
     /// jsonmessage.JSONProgress.String: a 50-column bar when the terminal is wider than 110.

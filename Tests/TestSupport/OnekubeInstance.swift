@@ -1,0 +1,72 @@
+import Foundation
+
+/// A onekube daemon on its own data directory, started with the real `onekube start` and
+/// driven with the built-in docker mode or the real docker CLI.
+public final class OnekubeInstance: @unchecked Sendable {
+    public let dataDirectory: String
+    let scratch: TemporaryDirectory
+    public private(set) var startResult: ProcessResult?
+
+    /// The onekube executable under test (`ONEKUBE_BIN`, else the package's debug build).
+    public static var binary: String {
+        if let path = ProcessInfo.processInfo.environment["ONEKUBE_BIN"], !path.isEmpty { return path }
+        return Fixtures.packageRoot + "/.build/debug/onekube"
+    }
+
+    public init(start: Bool = true, arguments: [String] = []) throws {
+        scratch = try TemporaryDirectory("onekube-data")
+        dataDirectory = scratch.path + "/data"
+        if start { try self.start(arguments) }
+    }
+
+    deinit {
+        _ = try? Run.program(Self.binary, ["stop", "--data-dir", dataDirectory])
+    }
+
+    public var socketPath: String { dataDirectory + "/run/docker.sock" }
+    public var dockerHost: String { "unix://" + socketPath }
+
+    @discardableResult
+    public func start(_ arguments: [String] = []) throws -> ProcessResult {
+        let result = try Run.checked(Self.binary, ["start", "--data-dir", dataDirectory] + arguments)
+        startResult = result
+        return result
+    }
+
+    @discardableResult
+    public func stop() throws -> ProcessResult {
+        try Run.checked(Self.binary, ["stop", "--data-dir", dataDirectory])
+    }
+
+    /// `onekube <arguments>` against this instance.
+    @discardableResult
+    public func onekube(_ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
+        var env = environment
+        env["ONEKUBE_DATA_DIR"] = dataDirectory
+        env["DOCKER_HOST"] = nil
+        return try Run.program(Self.binary, arguments, environment: env)
+    }
+
+    /// `onekube docker <arguments>`.
+    @discardableResult
+    public func docker(_ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
+        try onekube(["docker"] + arguments, environment: environment)
+    }
+
+    /// The real docker CLI pointed at this instance with DOCKER_HOST.
+    @discardableResult
+    public func realDocker(_ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
+        var env = environment
+        env["DOCKER_HOST"] = dockerHost
+        return try Run.program("docker", arguments, environment: env)
+    }
+
+    public var daemonLog: String {
+        (try? String(contentsOfFile: dataDirectory + "/onekube.log", encoding: .utf8)) ?? ""
+    }
+
+    public var pid: Int32? {
+        guard let text = try? String(contentsOfFile: dataDirectory + "/run/onekube.pid", encoding: .utf8) else { return nil }
+        return Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+}
