@@ -62,7 +62,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Platform", "HTTPClient"], path: "Tests/TestSupport"),
         .testTarget(name: "PlatformTests", dependencies: ["Platform"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "Platform", "TestSupport", "CLinux"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "Images", "Platform", "HTTPClient", "onekube"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "Platform"]),
         .testTarget(name: "CLITests", dependencies: ["CLI", "Platform"]),
     ],
     swiftLanguageModes: [.v6]

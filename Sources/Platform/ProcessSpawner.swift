@@ -22,6 +22,9 @@ public enum ProcessSpawner {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o600)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // Nothing else is inherited: a descriptor the caller holds (a pipe, the socket another
+        // process watches for our exit) must not be kept open by a long-lived daemon.
+        cz_posix_spawn_file_actions_addclosefrom(&actions, 3)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)

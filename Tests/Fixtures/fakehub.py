@@ -673,7 +673,7 @@ def main():
         hub.ports[name] = server.server_address[1]
         servers.append(server)
     for server in servers:
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
 
     line = json.dumps({"registry": hub.ports["registry"], "token": hub.ports["token"], "cdn": hub.ports["cdn"]})
     if args.ports_file:
@@ -689,10 +689,14 @@ def main():
     except OSError:
         pass
 
-    while not stop.wait(0.5):
+    while not stop.wait(0.1):
         pass
+    stoppers = [threading.Thread(target=server.shutdown) for server in servers]
+    for t in stoppers:
+        t.start()
+    for t in stoppers:
+        t.join()
     for server in servers:
-        server.shutdown()
         server.server_close()
     return 0
 
