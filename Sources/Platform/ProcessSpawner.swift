@@ -16,14 +16,28 @@ public enum ProcessSpawner {
     public static func spawnDetached(
         executable: String, arguments: [String], environment: [String], logPath: String
     ) throws -> pid_t {
+        try spawn(executable: executable, arguments: arguments, environment: environment,
+                  stdinPath: "/dev/null", stdoutPath: logPath, stderrPath: nil, appendOutput: true, newSession: true)
+    }
+
+    /// posix_spawn with the standard descriptors taken from files (stderr joins stdout when
+    /// `stderrPath` is nil) and every other descriptor closed in the child, so that no pipe or
+    /// socket of ours is kept open by it.
+    public static func spawn(
+        executable: String, arguments: [String], environment: [String],
+        stdinPath: String, stdoutPath: String, stderrPath: String?, appendOutput: Bool = false, newSession: Bool = false
+    ) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        // Nothing else is inherited: a descriptor the caller holds (a pipe, the socket another
-        // process watches for our exit) must not be kept open by a long-lived daemon.
+        let outputFlags = O_WRONLY | O_CREAT | (appendOutput ? O_APPEND : O_TRUNC)
+        posix_spawn_file_actions_addopen(&actions, 0, stdinPath, O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, outputFlags, 0o600)
+        if let stderrPath {
+            posix_spawn_file_actions_addopen(&actions, 2, stderrPath, outputFlags, 0o600)
+        } else {
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        }
         cz_posix_spawn_file_actions_addclosefrom(&actions, 3)
 
         var attributes = posix_spawnattr_t()
@@ -31,15 +45,13 @@ public enum ProcessSpawner {
         defer { posix_spawnattr_destroy(&attributes) }
         var defaultSignals = sigset_t()
         sigemptyset(&defaultSignals)
-        sigaddset(&defaultSignals, SIGPIPE)
-        sigaddset(&defaultSignals, SIGTERM)
-        sigaddset(&defaultSignals, SIGINT)
-        sigaddset(&defaultSignals, SIGHUP)
+        for signal in [SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGCHLD] { sigaddset(&defaultSignals, signal) }
         posix_spawnattr_setsigdefault(&attributes, &defaultSignals)
         var emptyMask = sigset_t()
         sigemptyset(&emptyMask)
         posix_spawnattr_setsigmask(&attributes, &emptyMask)
-        let flags = Int32(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK) | cz_posix_spawn_setsid_flag()
+        var flags = Int32(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)
+        if newSession { flags |= cz_posix_spawn_setsid_flag() }
         posix_spawnattr_setflags(&attributes, Int16(flags))
 
         var pid = pid_t()
@@ -52,6 +64,16 @@ public enum ProcessSpawner {
         let rc = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
         guard rc == 0 else { throw SystemError("posix_spawn", path: executable, errno: rc) }
         return pid
+    }
+
+    /// Waits for a child and returns its exit status as a shell reports it (128+signal if killed).
+    public static func wait(_ pid: pid_t) throws -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            if errno != EINTR { throw SystemError("waitpid", path: "pid \(pid)") }
+        }
+        let signal = status & 0x7f
+        return signal == 0 ? (status >> 8) & 0xff : 128 + signal
     }
 
     /// Whether `pid` names a live process (a zombie counts as gone).

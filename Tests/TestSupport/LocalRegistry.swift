@@ -1,33 +1,32 @@
 import Foundation
 import HTTPClient
+import Platform
 
 /// A background program the tests started; terminated when the value goes away.
 public final class BackgroundProcess: @unchecked Sendable {
-    public let process: Process
+    public let pid: pid_t
     public let logPath: String
+    private let lock = NSLock()
+    private var exited = false
 
     public init(_ executable: String, _ arguments: [String], logPath: String, environment: [String: String] = [:]) throws {
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: try Run.resolve(executable))
-        process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         for (key, value) in environment { env[key] = value }
-        process.environment = env
         self.logPath = logPath
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        process.standardOutput = log
-        process.standardError = log
-        process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
-        try process.run()
+        pid = try ProcessSpawner.spawn(
+            executable: try Run.resolve(executable), arguments: arguments, environment: env.map { "\($0.key)=\($0.value)" },
+            stdinPath: "/dev/null", stdoutPath: logPath, stderrPath: nil)
     }
 
     public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     public func stop() {
-        guard process.isRunning else { return }
-        process.terminate()
-        process.waitUntilExit()
+        lock.lock()
+        defer { lock.unlock() }
+        guard !exited else { return }
+        exited = true
+        kill(pid, SIGTERM)
+        _ = try? ProcessSpawner.wait(pid)
     }
 
     deinit { stop() }

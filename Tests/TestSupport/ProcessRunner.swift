@@ -1,4 +1,5 @@
 import Foundation
+import Platform
 
 /// What a finished program printed and how it ended.
 public struct ProcessResult: Sendable, CustomStringConvertible {
@@ -17,43 +18,33 @@ public struct TestFailure: Error, CustomStringConvertible {
 
 /// Runs programs for tests, with output captured through files (no pipe deadlocks).
 public enum Run {
+    /// Runs a program to completion. Spawned with posix_spawn and every other descriptor closed
+    /// (Foundation's Process lets concurrently started children inherit each other's exit-watch
+    /// sockets, so a long-lived child can hide a short one's exit).
     @discardableResult
     public static func program(
         _ executable: String, _ arguments: [String], environment: [String: String] = [:],
         stdin: String? = nil, directory: String? = nil
     ) throws -> ProcessResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try resolve(executable))
-        process.arguments = arguments
+        let base = NSTemporaryDirectory() + "onekube-run-\(UUID().uuidString)"
+        let inPath = base + ".in", outPath = base + ".out", errPath = base + ".err"
+        defer { for path in [inPath, outPath, errPath] { unlink(path) } }
+        try (stdin ?? "").write(toFile: inPath, atomically: false, encoding: .utf8)
         var env = ProcessInfo.processInfo.environment
         for (key, value) in environment { env[key] = value }
-        process.environment = env
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        let outPath = NSTemporaryDirectory() + "onekube-test-out-\(UUID().uuidString)"
-        let errPath = NSTemporaryDirectory() + "onekube-test-err-\(UUID().uuidString)"
-        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        defer {
-            try? FileManager.default.removeItem(atPath: outPath)
-            try? FileManager.default.removeItem(atPath: errPath)
+        var program = try resolve(executable)
+        var argv = arguments
+        if let directory {
+            argv = ["-c", "cd \"$0\" && exec \"$@\"", directory, program] + arguments
+            program = "/bin/sh"
         }
-        let outHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-        let errHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        process.standardOutput = outHandle
-        process.standardError = errHandle
-        let input = Pipe()
-        process.standardInput = stdin == nil ? FileHandle(forReadingAtPath: "/dev/null") : input
-        try process.run()
-        if let stdin {
-            input.fileHandleForWriting.write(Data(stdin.utf8))
-            try? input.fileHandleForWriting.close()
-        }
-        process.waitUntilExit()
-        try? outHandle.close()
-        try? errHandle.close()
+        let pid = try ProcessSpawner.spawn(
+            executable: program, arguments: argv, environment: env.map { "\($0.key)=\($0.value)" },
+            stdinPath: inPath, stdoutPath: outPath, stderrPath: errPath)
+        let status = try ProcessSpawner.wait(pid)
         let out = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
         let err = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
-        return ProcessResult(status: process.terminationStatus, stdout: out, stderr: err)
+        return ProcessResult(status: status, stdout: out, stderr: err)
     }
 
     /// Runs and fails the test with everything printed when the program fails.
