@@ -98,12 +98,12 @@ extension DockerAPI {
 
     func listImages(_ request: HTTPServerRequest) throws -> HTTPServerResponse {
         let filters = try ImageFilters(json: request.query["filters"])
-        let list = try images.list().filter(filters.matches)
-        return DockerResponse.json(.array(list.map { image in
+        let rows = try images.list().compactMap { image in filters.summary(image).map { (image, $0) } }
+        return DockerResponse.json(.array(rows.map { image, references in
             .object([
                 ("Containers", .int(-1)), ("Created", .int(image.created)), ("Id", .string(image.id.description)),
                 ("Labels", labels(image)), ("ParentId", .string("")),
-                ("RepoDigests", .strings(image.familiarRepoDigests)), ("RepoTags", .strings(image.familiarTags)),
+                ("RepoDigests", .strings(references.digests)), ("RepoTags", .strings(references.tags)),
                 ("SharedSize", .int(-1)), ("Size", .int(image.size)),
             ])
         }))
@@ -211,23 +211,30 @@ struct ImageFilters {
         }
     }
 
-    func matches(_ image: ImageRecord) -> Bool {
-        if let dangling, dangling != image.tags.isEmpty { return false }
-        if !references.isEmpty {
-            let refs = image.tags.compactMap { try? ImageReference.parseNormalized($0) }
-            let hit = references.contains { pattern in
-                refs.contains { ref in
-                    fnmatch(pattern, ref.familiarString, FNM_PATHNAME) == 0 || fnmatch(pattern, ref.familiarName, FNM_PATHNAME) == 0
-                }
-            }
-            if !hit { return false }
-        }
+    /// The tags and digests `/images/json` shows for an image, or nil when the filters exclude it.
+    /// As in moby, a reference filter also narrows the references listed, and an image with none
+    /// is `<none>:<none>`.
+    func summary(_ image: ImageRecord) -> (tags: [String], digests: [String])? {
+        if let dangling, dangling != image.tags.isEmpty { return nil }
         for label in labels {
             let parts = label.split(separator: "=", maxSplits: 1).map(String.init)
             let have = image.config.config?.Labels ?? [:]
-            if parts.count == 2 ? have[parts[0]] != parts[1] : have[parts[0]] == nil { return false }
+            if parts.count == 2 ? have[parts[0]] != parts[1] : have[parts[0]] == nil { return nil }
         }
-        return true
+        let tags = image.tags.compactMap { try? ImageReference.parseNormalized($0) }.filter(matchesReference)
+        let digests = image.repoDigests.compactMap { try? ImageReference.parseNormalized($0) }.filter(matchesReference)
+        if tags.isEmpty && digests.isEmpty {
+            if !references.isEmpty { return nil }
+            return (["<none>:<none>"], ["<none>@<none>"])
+        }
+        return (tags.map(\.familiarString), digests.map(\.familiarString))
+    }
+
+    /// reference.FamiliarMatch: the pattern against `name:tag` (or `name@digest`), then the name.
+    private func matchesReference(_ reference: ImageReference) -> Bool {
+        references.isEmpty || references.contains { pattern in
+            fnmatch(pattern, reference.familiarString, FNM_PATHNAME) == 0 || fnmatch(pattern, reference.familiarName, FNM_PATHNAME) == 0
+        }
     }
 }
 

@@ -163,13 +163,15 @@ public final class CurlHTTPClient: Sendable {
                 cz_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList)
 
                 cz_curl_setopt_header_function(handle) { ptr, size, count, userdata in
-                    let context = Unmanaged<TransferContext>.fromOpaque(userdata!).takeUnretainedValue()
+                    guard let userdata else { return 0 }
+                    let context = Unmanaged<TransferContext>.fromOpaque(userdata).takeUnretainedValue()
                     context.headerLine(UnsafeRawBufferPointer(start: ptr, count: size * count))
                     return size * count
                 }
                 cz_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, userdata)
                 cz_curl_setopt_write_function(handle) { ptr, size, count, userdata in
-                    let context = Unmanaged<TransferContext>.fromOpaque(userdata!).takeUnretainedValue()
+                    guard let userdata else { return 0 }
+                    let context = Unmanaged<TransferContext>.fromOpaque(userdata).takeUnretainedValue()
                     return context.body(UnsafeRawBufferPointer(start: ptr, count: size * count)) ? size * count : 0
                 }
                 cz_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, userdata)
@@ -177,7 +179,7 @@ public final class CurlHTTPClient: Sendable {
                 let rc = curl_easy_perform(handle)
                 if let failure = context.failure { throw failure }
                 guard rc == CURLE_OK else {
-                    let detail = errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+                    let detail = errorBuffer.withUnsafeBufferPointer { $0.baseAddress.map { String(cString: $0) } ?? "" }
                     let reason = detail.isEmpty ? String(cString: curl_easy_strerror(rc)) : detail
                     box.poisoned = true
                     throw HTTPTransportError(method: request.method, url: request.url, curlCode: Int(rc.rawValue), reason: reason)

@@ -110,7 +110,8 @@ final class TarReader {
         archive_read_support_format_gnutar(a)
         let context = Unmanaged.passUnretained(self).toOpaque()
         let rc = archive_read_open(a, context, nil, { _, context, bufferOut in
-            let reader = Unmanaged<TarReader>.fromOpaque(context!).takeUnretainedValue()
+            guard let context else { return -1 }
+            let reader = Unmanaged<TarReader>.fromOpaque(context).takeUnretainedValue()
             do {
                 let n = try reader.source.read()
                 reader.source.buffer.withUnsafeBytes { bufferOut?.pointee = $0.baseAddress }
@@ -177,9 +178,10 @@ final class TarReader {
             if rc == ARCHIVE_EOF { return }
             if let failure { throw failure }
             guard rc == ARCHIVE_OK || rc == ARCHIVE_WARN else { throw source.archiveError(a, "reading \(path)") }
+            guard let block, size > 0 else { continue }
             var written = 0
             while written < size {
-                let n = pwrite(fd, block! + written, size - written, off_t(offset) + off_t(written))
+                let n = pwrite(fd, block + written, size - written, off_t(offset) + off_t(written))
                 if n < 0 {
                     if errno == EINTR { continue }
                     throw SystemError("write", path: path)

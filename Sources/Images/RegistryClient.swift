@@ -222,23 +222,22 @@ public final class RegistryRepositoryClient: Sendable {
     /// token from the realm; Basic: the stored credential) and retries once.
     func send(_ request: HTTPClientRequest, capture: ResponseCapture) async throws -> HTTPClientResponseHead {
         let authKey = "\(Self.origin(of: request.url) ?? "")|\(pullScope)"
-        var authorization = tokens.authorization(for: authKey)
-        for round in 0..<2 {
-            let head = try await sendFollowingRedirects(request, authorization: authorization, capture: capture)
-            guard head.status == 401, round == 0 else { return head }
-            let challenges = AuthChallenge.parse(head.headers.values("WWW-Authenticate").joined(separator: ", "))
-            if let bearer = challenges.first(where: { $0.scheme == "bearer" }) {
-                authorization = try await tokens.bearerAuthorization(
-                    challenge: bearer, scope: pullScope, credential: credential, http: http)
-            } else if challenges.contains(where: { $0.scheme == "basic" }), let credential {
-                authorization = (credential.basicAuthorization, Date.distantFuture)
-            } else {
-                return head
-            }
-            if let authorization { tokens.store(authorization, for: authKey) }
-            capture.reset()
+        let cached = tokens.authorization(for: authKey)
+        let head = try await sendFollowingRedirects(request, authorization: cached, capture: capture)
+        guard head.status == 401 else { return head }
+        let challenges = AuthChallenge.parse(head.headers.values("WWW-Authenticate").joined(separator: ", "))
+        let authorization: (String, Date)
+        if let bearer = challenges.first(where: { $0.scheme == "bearer" }) {
+            authorization = try await tokens.bearerAuthorization(
+                challenge: bearer, scope: pullScope, credential: credential, http: http)
+        } else if challenges.contains(where: { $0.scheme == "basic" }), let credential {
+            authorization = (credential.basicAuthorization, Date.distantFuture)
+        } else {
+            return head
         }
-        preconditionFailure("unreachable: the loop returns in its second round")
+        tokens.store(authorization, for: authKey)
+        capture.reset()
+        return try await sendFollowingRedirects(request, authorization: authorization, capture: capture)
     }
 
     /// Follows 3xx answers itself so that Authorization never goes to another scheme, host or port
@@ -360,15 +359,7 @@ final class BlobFileSink: @unchecked Sendable {
         guard written + Int64(bytes.count) <= expectedSize else {
             throw OnekubeError(.digestMismatch, "blob is larger than its descriptor's \(expectedSize) bytes")
         }
-        var offset = 0
-        while offset < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw SystemError("write", path: path)
-            }
-            offset += n
-        }
+        try FileSystem.writeAll(fd, bytes, path: path)
         hasher.update(bytes)
         written += Int64(bytes.count)
         onProgress?(written)

@@ -48,22 +48,27 @@ public enum FileSystem {
 
     /// Writes through a temporary file, fsyncs and renames, so readers see the old or the new
     /// contents, never a half-written file.
+    /// Writes the whole buffer, retrying short writes and EINTR.
+    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws(SystemError) {
+        guard let base = bytes.baseAddress else { return }
+        var offset = 0
+        while offset < bytes.count {
+            let n = write(fd, base + offset, bytes.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SystemError("write", path: path)
+            }
+            offset += n
+        }
+    }
+
     public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws(SystemError) {
         let temp = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else { throw SystemError("open", path: temp) }
-        var failure: SystemError?
-        bytes.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = SystemError("write", path: temp)
-                    return
-                }
-                offset += n
-            }
+        var failure: SystemError? = bytes.withUnsafeBytes { raw -> SystemError? in
+            do throws(SystemError) { try writeAll(fd, raw, path: temp) } catch { return error }
+            return nil
         }
         if failure == nil, fchmod(fd, mode) != 0 { failure = SystemError("fchmod", path: temp) }
         if failure == nil, fsync(fd) != 0 { failure = SystemError("fsync", path: temp) }
@@ -139,7 +144,10 @@ public enum FileSystem {
 extension FileSystem {
     public static func readLink(_ path: String) throws(SystemError) -> String {
         var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
-        let n = buffer.withUnsafeMutableBytes { readlink(path, $0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count - 1) }
+        let n = buffer.withUnsafeMutableBytes { raw -> Int in
+            guard let base = raw.baseAddress else { return -1 }
+            return readlink(path, base.assumingMemoryBound(to: CChar.self), raw.count - 1)
+        }
         guard n >= 0 else { throw SystemError("readlink", path: path) }
         return String(decoding: buffer[0..<n], as: UTF8.self)
     }

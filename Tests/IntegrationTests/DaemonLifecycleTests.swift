@@ -52,6 +52,17 @@ struct DaemonLifecycleTests {
         #expect(!FileManager.default.fileExists(atPath: orphanBlob))
     }
 
+    @Test func startSaysWhyTheDaemonCouldNotStart() throws {
+        let onekube = try OnekubeInstance(start: false)
+        // A directory where the database should be: the daemon fails after it was spawned.
+        try FileManager.default.createDirectory(atPath: onekube.dataDirectory + "/state.db", withIntermediateDirectories: true)
+        let result = try Run.program(OnekubeInstance.binary, ["start", "--data-dir", onekube.dataDirectory])
+        #expect(result.status == 1)
+        #expect(result.stderr.hasPrefix("onekube failed to start:"), "\(result)")
+        #expect(result.stderr.contains("state.db"), "\(result)")
+        #expect(try onekube.onekube(["status"]).status == 7)
+    }
+
     @Test func clientsSayWhenTheDaemonIsNotRunning() throws {
         let onekube = try OnekubeInstance(start: false)
         let result = try onekube.docker(["images"])

@@ -112,16 +112,9 @@ enum DockerImageList {
             let size = HumanSize.decimal(image["Size"]?.intValue ?? 0, precision: 3)
             let tags = (image["RepoTags"]?.arrayValue ?? []).compactMap(\.stringValue)
             let repoDigests = (image["RepoDigests"]?.arrayValue ?? []).compactMap(\.stringValue)
-            let rows: [(String, String)] = tags.isEmpty
-                ? [(repoDigests.first.map { String($0.split(separator: "@")[0]) } ?? "<none>", "<none>")]
-                : tags.map { tag in
-                    let colon = tag.lastIndex(of: ":")!
-                    return (String(tag[..<colon]), String(tag[tag.index(after: colon)...]))
-                }
-            for (repo, tag) in rows {
+            for row in ImageRows.rows(tags: tags, digests: repoDigests, showDigests: digests) {
                 ids.append(id)
-                let digest = repoDigests.first { $0.hasPrefix(repo + "@") }.map { String($0.split(separator: "@")[1]) } ?? "<none>"
-                table.add(digests ? [repo, tag, digest, id, createdText, size] : [repo, tag, id, createdText, size])
+                table.add(digests ? [row.repo, row.tag, row.digest, id, createdText, size] : [row.repo, row.tag, id, createdText, size])
             }
         }
         if quiet {
@@ -279,5 +272,57 @@ struct DockerTag: ParsableCommand {
                 query: [("repo", reference.name), ("tag", reference.tag ?? ImageReference.defaultTag)])
             guard response.isSuccess else { throw DockerClient.daemonError(response) }
         }
+    }
+}
+
+/// The rows `docker images` prints for one image (the CLI's imageFormatTaggedAndDigest): a row per
+/// repository tag (per digest of that repository too, with --digests), then digest-only
+/// repositories with tag `<none>`. The docker CLI walks Go maps here, so its row order within an
+/// image varies; onekube keeps the server's order.
+enum ImageRows {
+    struct Row: Equatable {
+        var repo: String
+        var tag: String
+        var digest: String
+    }
+
+    static func rows(tags: [String], digests: [String], showDigests: Bool) -> [Row] {
+        if tags.allSatisfy({ $0 == "<none>:<none>" }) && digests.allSatisfy({ $0 == "<none>@<none>" }) {
+            return [Row(repo: "<none>", tag: "<none>", digest: "<none>")]
+        }
+        var tagsByRepo: [(String, [String])] = []
+        for tag in tags {
+            guard let colon = tag.lastIndex(of: ":") else { continue }
+            let repo = String(tag[..<colon])
+            let value = String(tag[tag.index(after: colon)...])
+            if let i = tagsByRepo.firstIndex(where: { $0.0 == repo }) { tagsByRepo[i].1.append(value) } else { tagsByRepo.append((repo, [value])) }
+        }
+        var digestsByRepo: [(String, [String])] = []
+        for digest in digests {
+            guard let at = digest.firstIndex(of: "@") else { continue }
+            let repo = String(digest[..<at])
+            let value = String(digest[digest.index(after: at)...])
+            if let i = digestsByRepo.firstIndex(where: { $0.0 == repo }) { digestsByRepo[i].1.append(value) } else { digestsByRepo.append((repo, [value])) }
+        }
+        var rows: [Row] = []
+        for (repo, repoTags) in tagsByRepo {
+            let repoDigests = showDigests ? (digestsByRepo.first { $0.0 == repo }?.1 ?? []) : []
+            digestsByRepo.removeAll { $0.0 == repo }
+            for tag in repoTags {
+                if repoDigests.isEmpty {
+                    rows.append(Row(repo: repo, tag: tag, digest: "<none>"))
+                } else {
+                    rows += repoDigests.map { Row(repo: repo, tag: tag, digest: $0) }
+                }
+            }
+        }
+        for (repo, repoDigests) in digestsByRepo {
+            if showDigests {
+                rows += repoDigests.map { Row(repo: repo, tag: "<none>", digest: $0) }
+            } else {
+                rows.append(Row(repo: repo, tag: "<none>", digest: ""))
+            }
+        }
+        return rows
     }
 }

@@ -1,4 +1,5 @@
 import Glibc
+import Platform
 
 /// Writing to stdout and stderr without buffering surprises (output interleaves with progress).
 enum Console {
@@ -10,18 +11,9 @@ enum Console {
         write(2, text)
     }
 
+    /// A closed stdout (`| head`) is not worth an error message.
     static func write(_ fd: Int32, _ text: String) {
-        var bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return
-            }
-            offset += n
-        }
-        bytes.removeAll()
+        Array(text.utf8).withUnsafeBytes { try? FileSystem.writeAll(fd, $0, path: fd == 1 ? "stdout" : "stderr") }
     }
 
     static var stdoutIsTerminal: Bool { isatty(1) == 1 }
