@@ -228,8 +228,9 @@ public final class RegistryRepositoryClient: Sendable {
         let challenges = AuthChallenge.parse(head.headers.values("WWW-Authenticate").joined(separator: ", "))
         let authorization: (String, Date)
         if let bearer = challenges.first(where: { $0.scheme == "bearer" }) {
+            // A cached token that was refused has expired or been revoked: fetch a new one.
             authorization = try await tokens.bearerAuthorization(
-                challenge: bearer, scope: pullScope, credential: credential, http: http)
+                challenge: bearer, scope: pullScope, credential: credential, http: http, refresh: cached != nil)
         } else if challenges.contains(where: { $0.scheme == "basic" }), let credential {
             authorization = (credential.basicAuthorization, Date.distantFuture)
         } else {
@@ -399,7 +400,7 @@ final class TokenCache: Sendable {
     }
 
     func bearerAuthorization(
-        challenge: AuthChallenge, scope: String, credential: RegistryCredential?, http: CurlHTTPClient
+        challenge: AuthChallenge, scope: String, credential: RegistryCredential?, http: CurlHTTPClient, refresh: Bool = false
     ) async throws -> (String, Date) {
         guard let realm = challenge.realm, var components = URLComponents(string: realm),
               components.scheme == "https" || components.scheme == "http" else {
@@ -415,7 +416,7 @@ final class TokenCache: Sendable {
             throw OnekubeError(.unauthorized, "bad token realm \(realm)")
         }
         let key = "token|\(url)|\(credential?.username ?? "")"
-        if let cached = authorization(for: key) { return cached }
+        if !refresh, let cached = authorization(for: key) { return cached }
 
         var headers = HTTPHeaderFields()
         if let credential { headers.append("Authorization", credential.basicAuthorization) }

@@ -489,6 +489,10 @@ class RegistryHandler(BaseHandler):
                 return self.send_json(400, {"error": "path_contains must be a non-empty string"})
             with hub.lock:
                 hub.server_error_once.append(needle)
+        elif mode == "revoke-tokens":
+            # Every token issued so far stops working (as when Docker Hub tokens expire).
+            with hub.lock:
+                hub.tokens.clear()
         elif mode == "clear":
             hub.clear_faults()
         else:

@@ -81,6 +81,16 @@ struct DaemonLifecycleTests {
         #expect(try onekube.onekube(["status"]).status == 7)
     }
 
+    @Test func theBinaryInvokedAsDockerIsTheDockerMode() throws {
+        let onekube = try OnekubeInstance()
+        let bin = try TemporaryDirectory("onekube-bin")
+        try FileManager.default.createSymbolicLink(atPath: bin.path + "/docker", withDestinationPath: OnekubeInstance.binary)
+        let images = try Run.program(bin.path + "/docker", ["images"],
+                                     environment: ["ONEKUBE_DATA_DIR": onekube.dataDirectory, "DOCKER_HOST": ""])
+        #expect(images.status == 0, "\(images)")
+        #expect(images.stdout == "REPOSITORY   TAG       IMAGE ID   CREATED   SIZE\n")
+    }
+
     @Test func dockerEnvPointsTheRealCLIAtOnekube() throws {
         let onekube = try OnekubeInstance()
         let env = try onekube.onekube(["docker-env"])

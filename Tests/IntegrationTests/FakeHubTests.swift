@@ -37,6 +37,18 @@ struct FakeHubTests {
         #expect(tokenRequests.count == 1, "\(tokenRequests)")
     }
 
+    @Test func refusedTokensAreRefreshed() throws {
+        let hub = try FakeHub(repositories: ["library/busybox": image.layoutDirectory])
+        let onekube = try OnekubeInstance()
+        #expect(try onekube.docker(["pull", "\(hub.host)/library/busybox"]).status == 0)
+        try hub.fault(["mode": "revoke-tokens"])
+        #expect(try onekube.docker(["rmi", "\(hub.host)/library/busybox"]).status == 0)
+        let again = try onekube.docker(["pull", "\(hub.host)/library/busybox"])
+        #expect(again.status == 0, "\(again)\n\(onekube.daemonLog)")
+        let tokens = try hub.requests().filter { $0["port"] as? String == "token" }
+        #expect(tokens.count == 2, "\(tokens)")
+    }
+
     @Test func credentialsFromTheUsersDockerConfig() throws {
         let hub = try FakeHub(repositories: ["luksa/kubia": image.layoutDirectory], user: "luksa:s3cret")
         let onekube = try OnekubeInstance()

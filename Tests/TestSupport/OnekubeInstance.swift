@@ -43,7 +43,7 @@ public final class OnekubeInstance: @unchecked Sendable {
     public func onekube(_ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
         var env = environment
         env["ONEKUBE_DATA_DIR"] = dataDirectory
-        env["DOCKER_HOST"] = nil
+        env["DOCKER_HOST"] = ""  // an inherited DOCKER_HOST would win over ONEKUBE_DATA_DIR
         return try Run.program(Self.binary, arguments, environment: env)
     }
 
