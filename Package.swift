@@ -42,28 +42,41 @@ let package = Package(
             "Platform", "SQLite", "HTTPClient", "CArchive", "CLinux",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .target(name: "PortForwarding", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "ContainerRuntime", dependencies: [
+            "Platform", "CLinux", "PortForwarding",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         .target(name: "DockerAPI", dependencies: [
-            "Images", "HTTPServer", "Platform",
+            "Images", "HTTPServer", "Platform", "ContainerRuntime",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Daemon", dependencies: [
-            "DockerAPI", "Images", "HTTPServer", "Platform",
+            "DockerAPI", "Images", "HTTPServer", "Platform", "ContainerRuntime",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "CLI", dependencies: [
-            "Daemon", "HTTPClient", "Images", "Platform",
+            "Daemon", "HTTPClient", "Images", "Platform", "ContainerRuntime", "DockerAPI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .executableTarget(name: "onekube", dependencies: ["CLI"]),
+        .executableTarget(name: "onekube", dependencies: ["CLI", "ContainerRuntime"]),
 
         .target(name: "TestSupport", dependencies: ["Platform", "HTTPClient"], path: "Tests/TestSupport"),
         .testTarget(name: "PlatformTests", dependencies: ["Platform"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "Platform", "TestSupport", "CLinux"]),
         .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "Platform"]),
         .testTarget(name: "CLITests", dependencies: ["CLI", "Platform"]),
+        .testTarget(name: "ContainerRuntimeTests", dependencies: ["ContainerRuntime", "Platform", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

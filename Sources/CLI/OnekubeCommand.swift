@@ -1,4 +1,6 @@
 import ArgumentParser
+import Dispatch
+import Glibc
 import Images
 
 /// `onekube`: cluster lifecycle, and the docker and kubectl modes.
@@ -13,6 +15,15 @@ struct OnekubeCommand: AsyncParsableCommand {
 
 /// The entry point: `docker` as argv[0] is the docker mode, anything else is `onekube`.
 public enum CLIEntry {
+    /// Runs the CLI from synchronous top-level code (the main thread serves the main actor).
+    public static func run(arguments: [String]) -> Never {
+        Task { @MainActor in
+            await main(arguments: arguments)
+            exit(0)
+        }
+        dispatchMain()
+    }
+
     public static func main(arguments: [String]) async {
         let invokedAs = arguments.first.map { $0.split(separator: "/").last.map(String.init) ?? $0 } ?? "onekube"
         let rest = Array(arguments.dropFirst())

@@ -1,4 +1,5 @@
 import CLinux
+import ContainerRuntime
 import DockerAPI
 import HTTPServer
 import Images
@@ -30,8 +31,12 @@ public enum Daemon {
         // A crash may have left half-unpacked layers and unreferenced blobs.
         try images.recoverAfterCrash()
 
+        let containers = try ContainerService(configuration: try configuration.runtime(), logger: logger.withLabel("containers"))
+        // A crash may have left container processes, cgroups and veths.
+        try containers.prepare()
+
         let dockerAPI = DockerAPI(
-            images: images,
+            images: images, containers: containers,
             info: DockerDaemonInfo(dataDirectory: configuration.dataDirectory, registry: configuration.registry),
             logger: logger.withLabel("docker-api"))
         let dockerServer = HTTPServer(
@@ -39,7 +44,8 @@ public enum Daemon {
             logger: logger.withLabel("docker-api"))
 
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: dockerServer)],
+            // Shut down in reverse: the API stops taking requests, then every container stops.
+            services: [.init(service: containers), .init(service: dockerServer)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         logger.info("onekube daemon starting", metadata: ["version": "\(OnekubeVersion.string)", "dataDir": "\(configuration.dataDirectory)"])

@@ -1,3 +1,4 @@
+import ContainerRuntime
 import Foundation
 import HTTPServer
 import Images
@@ -21,11 +22,13 @@ public struct DockerDaemonInfo: Sendable {
 /// validate, encode); the work is done by the subsystems it is given.
 public final class DockerAPI: HTTPResponder {
     let images: ImageService
+    let containers: ContainerService
     let info: DockerDaemonInfo
     let logger: Logger
 
-    public init(images: ImageService, info: DockerDaemonInfo, logger: Logger) {
+    public init(images: ImageService, containers: ContainerService, info: DockerDaemonInfo, logger: Logger) {
         self.images = images
+        self.containers = containers
         self.info = info
         self.logger = logger
     }
@@ -67,6 +70,7 @@ public final class DockerAPI: HTTPResponder {
             case (.GET, "/images/json"): return try listImages(request)
             default: break
             }
+            if let response = try await routeContainers(request, path: path) { return response }
             if path.hasPrefix("/images/") {
                 let rest = String(path.dropFirst("/images/".count))
                 switch request.method {

@@ -42,9 +42,11 @@ extension DockerAPI {
         let host = HostFacts.current
         let imageCount = try images.list().count
         let mirrors = info.registry.mirrors
+        let all = containers.list()
+        let running = all.filter(\.state.isRunning).count
         return DockerResponse.json(.object([
-            ("ID", .string(host.machineID)), ("Containers", .int(0)), ("ContainersRunning", .int(0)),
-            ("ContainersPaused", .int(0)), ("ContainersStopped", .int(0)), ("Images", .int(imageCount)),
+            ("ID", .string(host.machineID)), ("Containers", .int(all.count)), ("ContainersRunning", .int(running)),
+            ("ContainersPaused", .int(0)), ("ContainersStopped", .int(all.count - running)), ("Images", .int(imageCount)),
             ("Driver", .string("overlay2")),
             ("Plugins", .object([
                 ("Volume", .array([.string("local")])), ("Network", .array([.string("bridge")])),
@@ -53,7 +55,7 @@ extension DockerAPI {
             ("MemoryLimit", .bool(true)), ("SwapLimit", .bool(false)), ("CpuCfsPeriod", .bool(true)),
             ("CpuCfsQuota", .bool(true)), ("PidsLimit", .bool(true)), ("IPv4Forwarding", .bool(true)),
             ("Debug", .bool(false)), ("LoggingDriver", .string("json-file")),
-            ("CgroupDriver", .string("cgroupfs")), ("CgroupVersion", .string(host.cgroupVersion)),
+            ("CgroupDriver", .string("cgroupfs")), ("CgroupVersion", .string("\(containers.cgroupVersion)")),
             ("KernelVersion", .string(host.kernel)), ("OperatingSystem", .string(host.operatingSystem)),
             ("OSVersion", .string("")), ("OSType", .string("linux")), ("Architecture", .string(host.machine)),
             ("IndexServerAddress", .string(DockerConfigFile.dockerHubKey)),
@@ -87,7 +89,6 @@ struct HostFacts {
     var operatingSystem: String
     var cpus: Int
     var memoryBytes: Int64
-    var cgroupVersion: String
     var machineID: String
 
     static var current: HostFacts {
@@ -99,13 +100,12 @@ struct HostFacts {
         let osRelease = (try? FileSystem.readString("/etc/os-release")) ?? ""
         let pretty = osRelease.split(separator: "\n").first(where: { $0.hasPrefix("PRETTY_NAME=") })
             .map { $0.dropFirst("PRETTY_NAME=".count).trimmingCharacters(in: CharacterSet(charactersIn: "\"")) } ?? "Linux"
-        let isV2 = FileSystem.exists("/sys/fs/cgroup/cgroup.controllers")
         let machineID = ((try? FileSystem.readString("/etc/machine-id")) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         return HostFacts(
             kernel: field(info.release), machine: field(info.machine), architecture: PlatformSelector.host.architecture,
             hostname: field(info.nodename), operatingSystem: pretty,
             cpus: ProcessInfo.processInfo.activeProcessorCount,
-            memoryBytes: Int64(ProcessInfo.processInfo.physicalMemory), cgroupVersion: isV2 ? "2" : "1",
+            memoryBytes: Int64(ProcessInfo.processInfo.physicalMemory),
             machineID: machineID)
     }
 }

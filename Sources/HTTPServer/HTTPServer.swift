@@ -45,8 +45,14 @@ public final class HTTPServer: Service, Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { [weak self] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(
+                    // configureHTTPServerPipeline's handlers, added one by one: an upgrade removes them
+                    // again, and the decoder then forwards any bytes that followed the request.
+                    let operations = channel.pipeline.syncOperations
+                    try operations.addHandler(HTTPResponseEncoder())
+                    try operations.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)))
+                    try operations.addHandler(HTTPServerPipelineHandler())
+                    try operations.addHandler(HTTPServerProtocolErrorHandler())
+                    try operations.addHandler(
                         HTTPConnectionHandler(responder: responder, logger: logger, maxBodyBytes: maxBodyBytes))
                     self?.track(channel)
                 }
@@ -111,7 +117,7 @@ public struct HTTPServerError: Error, CustomStringConvertible {
 }
 
 /// Collects each request and hands it to the responder; writes the answer, streaming if asked.
-final class HTTPConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
+final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
@@ -121,6 +127,10 @@ final class HTTPConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     private var head: HTTPRequestHead?
     private var body = ByteBuffer()
     private var tooLarge = false
+    /// The request asked for an upgrade: the client may half-close once it has read our 101.
+    private var upgradeRequested = false
+    /// The client half-closed (seen only on connections that asked for an upgrade).
+    private(set) var inputClosed = false
 
     init(responder: HTTPResponder, logger: Logger, maxBodyBytes: Int) {
         self.responder = responder
@@ -134,6 +144,12 @@ final class HTTPConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
             self.head = head
             body = context.channel.allocator.buffer(capacity: 0)
             tooLarge = false
+            if head.headers.contains(name: "Upgrade") {
+                // Set before any answer goes out, so that a half-close right after our 101 (the
+                // docker CLI's, when it has no stdin to send) does not close the connection.
+                upgradeRequested = true
+                try? context.channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
+            }
         case .body(var chunk):
             if body.readableBytes + chunk.readableBytes > maxBodyBytes {
                 tooLarge = true
@@ -144,7 +160,8 @@ final class HTTPConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
             guard let head else { return }
             self.head = nil
             let channel = context.channel
-            let keepAlive = head.isKeepAlive
+            // An upgrade request answered normally (an error) ends the connection.
+            let keepAlive = head.isKeepAlive && !upgradeRequested
             let version = head.version
             if tooLarge {
                 let response = HTTPServerResponse(status: .payloadTooLarge, bytes: Array("request body too large\n".utf8))
@@ -178,6 +195,15 @@ final class HTTPConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
                 try await channel.writeAndFlush(HTTPServerResponsePart.head(HTTPResponseHead(version: version, status: response.status, headers: headers))).get()
                 try await producer(HTTPBodyWriter(channel: channel))
                 try await channel.writeAndFlush(HTTPServerResponsePart.end(nil)).get()
+            case .upgrade(let session):
+                headers.remove(name: "Content-Length")
+                headers.remove(name: "Connection")
+                headers.add(name: "Connection", value: "Upgrade")
+                try await channel.writeAndFlush(HTTPServerResponsePart.head(HTTPResponseHead(version: version, status: .switchingProtocols, headers: headers))).get()
+                let inbound = try await channel.eventLoop.submit { try Self.becomeRaw(channel) }.get()
+                defer { channel.close(promise: nil) }
+                try await session(UpgradedConnection(inbound: inbound, channel: channel))
+                return
             }
             if !keepAlive { try await channel.close() }
         } catch {
@@ -187,8 +213,62 @@ final class HTTPConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
+    /// Takes the HTTP handlers out of the pipeline and streams what the client sends. The
+    /// decoder goes last: bytes it read past the request reach the stream, then the half-close
+    /// if it came already.
+    static func becomeRaw(_ channel: Channel) throws -> AsyncStream<ByteBuffer> {
+        let operations = channel.pipeline.syncOperations
+        _ = operations.removeHandler(try operations.handler(type: HTTPServerPipelineHandler.self))
+        _ = operations.removeHandler(try operations.handler(type: HTTPServerProtocolErrorHandler.self))
+        let connectionHandler = try operations.handler(type: HTTPConnectionHandler.self)
+        _ = operations.removeHandler(connectionHandler)
+        _ = operations.removeHandler(try operations.handler(type: HTTPResponseEncoder.self))
+        let (stream, continuation) = AsyncStream<ByteBuffer>.makeStream()
+        try operations.addHandler(RawInboundHandler(continuation: continuation))
+        _ = operations.removeHandler(try operations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self))
+        if connectionHandler.inputClosed { continuation.finish() }
+        channel.read()
+        return stream
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, case .inputClosed = event {
+            inputClosed = true
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         logger.debug("connection error", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+}
+
+/// After an upgrade: what the client sends, into an async stream that ends at its half-close.
+final class RawInboundHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+
+    let continuation: AsyncStream<ByteBuffer>.Continuation
+
+    init(continuation: AsyncStream<ByteBuffer>.Continuation) {
+        self.continuation = continuation
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        continuation.yield(unwrapInboundIn(data))
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, case .inputClosed = event { continuation.finish() }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        continuation.finish()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        continuation.finish()
         context.close(promise: nil)
     }
 }

@@ -98,6 +98,9 @@ public struct HTTPServerResponse: Sendable {
         case bytes(ByteBuffer)
         /// Sent with chunked transfer encoding as the closure writes.
         case stream(@Sendable (HTTPBodyWriter) async throws -> Void)
+        /// `101` with the response's headers, sent at once; then the connection is a raw byte
+        /// pipe handed to the closure (Docker's attach and exec hijack, WebSocket upgrades).
+        case upgrade(@Sendable (UpgradedConnection) async throws -> Void)
     }
 
     public var status: HTTPResponseStatus
@@ -118,4 +121,22 @@ public struct HTTPServerResponse: Sendable {
 /// What a server does with requests.
 public protocol HTTPResponder: Sendable {
     func respond(to request: HTTPServerRequest) async -> HTTPServerResponse
+}
+
+/// A connection after a `101`: raw bytes in both directions. `inbound` ends when the client
+/// half-closes or closes; `finishOutput` half-closes our side. The connection closes when the
+/// upgrade closure returns; every write has reached the socket by then.
+public struct UpgradedConnection: Sendable {
+    public let inbound: AsyncStream<ByteBuffer>
+    let channel: Channel
+
+    /// Completes once the bytes are written to the socket (not just queued).
+    public func write(_ bytes: [UInt8]) async throws {
+        try await channel.writeAndFlush(ByteBuffer(bytes: bytes)).get()
+    }
+
+    /// Half-closes our side (the client reads EOF).
+    public func finishOutput() async {
+        try? await channel.close(mode: .output).get()
+    }
 }

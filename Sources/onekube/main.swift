@@ -1,5 +1,9 @@
 import CLI
+import ContainerRuntime
+import Glibc
 
-// Helper modes that must run before any thread exists (the container runtime's re-exec) will be
-// dispatched here, first; everything else is the CLI.
-await CLIEntry.main(arguments: CommandLine.arguments)
+// The container runtime's helper modes come first, while this process still has a single thread:
+// unshare and fork need that, and top-level `await` would already have started the concurrency
+// runtime's threads. Everything else is the CLI.
+if let status = RuntimeHelper.runIfRequested(CommandLine.arguments) { exit(status) }
+CLIEntry.run(arguments: CommandLine.arguments)

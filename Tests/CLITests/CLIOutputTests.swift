@@ -1,5 +1,6 @@
 import Testing
 @testable import CLI
+import Platform
 
 @Suite("docker-style output")
 struct CLIOutputTests {

@@ -13,10 +13,28 @@ public final class OnekubeInstance: @unchecked Sendable {
         return Fixtures.packageRoot + "/.build/debug/onekube"
     }
 
+    /// Each instance gets its own bridge and pod CIDR (a /24 in 10.200.0.0–10.249.255.0), so
+    /// that instances of parallel tests never share a network.
+    public let bridge: String
+    public let podCIDR: String
+
     public init(start: Bool = true, arguments: [String] = []) throws {
         scratch = try TemporaryDirectory("onekube-data")
         dataDirectory = scratch.path + "/data"
+        let slot = Self.nextSlot()
+        bridge = "okt\(getpid() % 10000)-\(slot)"
+        podCIDR = "10.\(200 + Int(getpid()) % 50).\(slot % 256).0/24"
         if start { try self.start(arguments) }
+    }
+
+    nonisolated(unsafe) private static var slots = 0
+    private static let slotLock = NSLock()
+
+    private static func nextSlot() -> Int {
+        slotLock.lock()
+        defer { slotLock.unlock() }
+        slots += 1
+        return slots
     }
 
     deinit {
@@ -28,7 +46,7 @@ public final class OnekubeInstance: @unchecked Sendable {
 
     @discardableResult
     public func start(_ arguments: [String] = []) throws -> ProcessResult {
-        let result = try Run.checked(Self.binary, ["start", "--data-dir", dataDirectory] + arguments)
+        let result = try Run.checked(Self.binary, ["start", "--data-dir", dataDirectory, "--bridge", bridge, "--pod-cidr", podCIDR] + arguments)
         startResult = result
         return result
     }

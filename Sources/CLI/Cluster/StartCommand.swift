@@ -1,4 +1,5 @@
 import ArgumentParser
+import ContainerRuntime
 import Daemon
 import Foundation
 import Glibc
@@ -22,8 +23,15 @@ struct StartCommand: AsyncParsableCommand {
     @Option(name: .customLong("insecure-registry"), help: "A registry host[:port] that may be reached over plain HTTP (repeatable).")
     var insecureRegistries: [String] = []
 
+    @Option(help: "The bridge containers attach to (two instances need different ones).")
+    var bridge: String = RuntimeConfiguration.defaultBridge
+
+    @Option(name: .customLong("pod-cidr"), help: "The IPv4 range container and pod addresses come from.")
+    var podCIDR: String = RuntimeConfiguration.defaultPodCIDR
+
     var daemonConfiguration: DaemonConfiguration {
-        DaemonConfiguration(dataDirectory: data.resolved, registryMirrors: registryMirrors, insecureRegistries: insecureRegistries)
+        DaemonConfiguration(dataDirectory: data.resolved, registryMirrors: registryMirrors, insecureRegistries: insecureRegistries,
+                            bridge: bridge, podCIDR: podCIDR)
     }
 
     func run() async throws {
@@ -71,6 +79,7 @@ struct StartCommand: AsyncParsableCommand {
         var arguments = ["start", "--foreground", "--data-dir", configuration.dataDirectory]
         for mirror in registryMirrors { arguments += ["--registry-mirror", mirror] }
         for registry in insecureRegistries { arguments += ["--insecure-registry", registry] }
+        arguments += ["--bridge", bridge, "--pod-cidr", podCIDR]
         let environment = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }
         let pid = try ProcessSpawner.spawnDetached(
             executable: ProcessSpawner.currentExecutable(), arguments: arguments, environment: environment,

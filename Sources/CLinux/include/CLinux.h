@@ -2,7 +2,14 @@
 #define ONEKUBE_CLINUX_H
 #include <sys/types.h>
 #include <spawn.h>
+#include <stdint.h>
 #include <sys/xattr.h>
+#include <sys/epoll.h>
+#include <linux/sched.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/if_link.h>
+#include <linux/veth.h>
 
 /// posix_spawn flag that makes the child a session leader (glibc >= 2.26); a macro Swift cannot import.
 int cz_posix_spawn_setsid_flag(void);
@@ -13,5 +20,42 @@ int cz_posix_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions
 
 /// Ignores SIGPIPE process-wide so that a peer closing a socket never kills the daemon.
 void cz_ignore_sigpipe(void);
+
+// Namespaces and the root file system (the container helper; never called in the threaded daemon).
+int cz_unshare(int flags);
+int cz_setns(int fd, int nstype);
+int cz_pivot_root(const char *new_root, const char *put_old);
+
+// Processes.
+int cz_pidfd_open(pid_t pid);
+int cz_pidfd_send_signal(int pidfd, int sig);
+/// waitid(P_PIDFD, …, WEXITED | flags): 0 and the shell-style status (exit code, or 128+signal)
+/// in `status` when the child has exited; -1 with errno otherwise (EAGAIN/ECHILD…).
+int cz_waitid_pidfd(int pidfd, int flags, int *status);
+int cz_set_pdeathsig(int sig);
+int cz_set_keepcaps(int on);
+int cz_set_no_new_privs(void);
+int cz_memfd_create(const char *name);
+/// pipe2(fds, O_CLOEXEC).
+int cz_pipe_cloexec(int fds[2]);
+
+// Capabilities (only what runc-style setup needs).
+int cz_cap_last_cap(void);
+int cz_capbset_drop(int cap);
+int cz_ambient_clear_all(void);
+int cz_capset(uint64_t effective, uint64_t permitted, uint64_t inheritable);
+int cz_capget(uint64_t *effective, uint64_t *permitted, uint64_t *inheritable);
+
+// Terminals.
+int cz_openpty(int *master, int *slave, unsigned short rows, unsigned short cols);
+int cz_set_controlling_tty(int fd);
+/// Passes a descriptor over a unix socket (SCM_RIGHTS); the receiver gets its own copy.
+int cz_send_fd(int socket, int fd);
+/// Receives one descriptor (close-on-exec); -1 with errno, or -1 and errno 0 at EOF.
+int cz_recv_fd(int socket);
+int cz_set_winsize(int fd, unsigned short rows, unsigned short cols);
+int cz_get_winsize(int fd, unsigned short *rows, unsigned short *cols);
+int cz_make_raw(int fd, void **saved);
+int cz_restore_termios(int fd, void *saved);
 
 #endif

@@ -1,6 +1,6 @@
 /// go-units' HumanDuration, which the docker CLI uses for CREATED and STATUS columns.
-enum HumanDuration {
-    static func describe(seconds interval: Double) -> String {
+public enum HumanDuration {
+    public static func describe(seconds interval: Double) -> String {
         let seconds = Int(interval)
         if seconds < 1 { return "Less than a second" }
         if seconds == 1 { return "1 second" }

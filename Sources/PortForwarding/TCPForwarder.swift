@@ -1,0 +1,152 @@
+import Logging
+import NIOCore
+import NIOPosix
+
+/// A userspace TCP forwarder: listens on a host address and splices every accepted connection to
+/// a backend, trying the next backend when a connect fails. `docker run -p` publishes container
+/// ports with it; the Kubernetes service proxy picks its backends through the same closure.
+public final class TCPForwarder: Sendable {
+    /// The address actually bound (port 0 asks for a free port).
+    public let localAddress: SocketAddress
+    let serverChannel: Channel
+
+    /// Binds `host:port` now (so a port in use fails here, before anything else is set up) and
+    /// forwards to the addresses `backends` returns at each connection, in order.
+    public static func start(
+        host: String, port: Int, backends: @escaping @Sendable () -> [SocketAddress],
+        group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger
+    ) async throws -> TCPForwarder {
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.autoRead, value: false)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelInitializer { inbound in
+                inbound.eventLoop.makeCompletedFuture {
+                    connect(inbound, to: backends(), logger: logger)
+                }
+            }
+        let channel = try await bootstrap.bind(host: host, port: port).get()
+        guard let address = channel.localAddress else {
+            try? await channel.close()
+            throw ForwarderError(message: "no local address after binding \(host):\(port)")
+        }
+        return TCPForwarder(localAddress: address, serverChannel: channel)
+    }
+
+    init(localAddress: SocketAddress, serverChannel: Channel) {
+        self.localAddress = localAddress
+        self.serverChannel = serverChannel
+    }
+
+    /// Stops listening; connections already spliced keep going until either side closes.
+    public func stop() async {
+        try? await serverChannel.close()
+    }
+
+    /// Tries each backend in turn on the inbound connection's event loop; glues the pair on success.
+    static func connect(_ inbound: Channel, to backends: [SocketAddress], logger: Logger) {
+        guard let backend = backends.first else {
+            inbound.close(promise: nil)
+            return
+        }
+        ClientBootstrap(group: inbound.eventLoop)
+            .channelOption(.allowRemoteHalfClosure, value: true)
+            .connectTimeout(.seconds(5))
+            .connect(to: backend)
+            .whenComplete { result in
+                switch result {
+                case .success(let outbound):
+                    inbound.eventLoop.assumeIsolated().execute {
+                        let (a, b) = GlueHandler.matchedPair()
+                        do {
+                            try inbound.pipeline.syncOperations.addHandler(a)
+                            try outbound.pipeline.syncOperations.addHandler(b)
+                            inbound.setOption(.autoRead, value: true).whenFailure { _ in inbound.close(promise: nil) }
+                        } catch {
+                            inbound.close(promise: nil)
+                            outbound.close(promise: nil)
+                        }
+                    }
+                case .failure(let error):
+                    logger.debug("backend connect failed", metadata: ["backend": "\(backend)", "error": "\(error)"])
+                    connect(inbound, to: Array(backends.dropFirst()), logger: logger)
+                }
+            }
+    }
+}
+
+public struct ForwarderError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
+
+/// One half of a spliced pair (the pattern of NIO's connect-proxy example): what one channel
+/// reads the other writes, half-closes travel across, and reading pauses while the partner
+/// cannot write.
+final class GlueHandler: ChannelDuplexHandler {
+    typealias InboundIn = NIOAny
+    typealias OutboundIn = NIOAny
+    typealias OutboundOut = NIOAny
+
+    private var partner: GlueHandler?
+    private var context: ChannelHandlerContext?
+    private var pendingRead = false
+
+    static func matchedPair() -> (GlueHandler, GlueHandler) {
+        let first = GlueHandler()
+        let second = GlueHandler()
+        first.partner = second
+        second.partner = first
+        return (first, second)
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        partner = nil
+    }
+
+    private func partnerWrite(_ data: NIOAny) { context?.write(data, promise: nil) }
+    private func partnerFlush() { context?.flush() }
+    private func partnerWriteEOF() { context?.close(mode: .output, promise: nil) }
+    private func partnerCloseFull() { context?.close(promise: nil) }
+    private var partnerWritable: Bool { context?.channel.isWritable ?? false }
+
+    private func partnerBecameWritable() {
+        if pendingRead {
+            pendingRead = false
+            context?.read()
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) { partner?.partnerWrite(data) }
+    func channelReadComplete(context: ChannelHandlerContext) { partner?.partnerFlush() }
+    func channelInactive(context: ChannelHandlerContext) { partner?.partnerCloseFull() }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, case .inputClosed = event {
+            partner?.partnerWriteEOF()
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        partner?.partnerCloseFull()
+        context.close(promise: nil)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { partner?.partnerBecameWritable() }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if partner?.partnerWritable ?? false {
+            context.read()
+        } else {
+            pendingRead = true
+        }
+    }
+}
