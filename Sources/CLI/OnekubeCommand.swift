@@ -28,7 +28,9 @@ public enum CLIEntry {
         let invokedAs = arguments.first.map { $0.split(separator: "/").last.map(String.init) ?? $0 } ?? "onekube"
         let rest = Array(arguments.dropFirst())
         if invokedAs == "docker" {
-            DockerCommand.main(rest)
+            DockerCommand.runAsDocker(rest)
+        } else if rest.first == "docker" {
+            DockerCommand.runAsDocker(Array(rest.dropFirst()))
         } else {
             await OnekubeCommand.main(rest)
         }

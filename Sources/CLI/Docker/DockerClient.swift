@@ -13,7 +13,7 @@ struct DockerCLIError: Error {
 
 /// The built-in docker mode's client of the Engine API: HTTP over the daemon's unix socket
 /// (or `DOCKER_HOST=unix://…`), through libcurl.
-struct DockerClient {
+struct DockerClient: Sendable {
     let socketPath: String
     let http = CurlHTTPClient.shared
     static let apiPrefix = "/v1.50"
@@ -95,11 +95,15 @@ struct DockerClient {
     }
 
     static func errorMessage(_ response: HTTPClientResponse) -> String {
-        if let json = try? OrderedJSON(parsing: response.body), let message = json["message"]?.stringValue {
+        errorMessage(status: response.status, body: response.body)
+    }
+
+    static func errorMessage(status: Int, body: [UInt8]) -> String {
+        if let json = try? OrderedJSON(parsing: body), let message = json["message"]?.stringValue {
             return message.trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        let text = String(decoding: response.body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return text.isEmpty ? "HTTP \(response.status)" : text
+        let text = String(decoding: body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.isEmpty ? "HTTP \(status)" : text
     }
 
     /// `X-Registry-Auth` for a registry domain from the user's docker config (`e30=` when none).

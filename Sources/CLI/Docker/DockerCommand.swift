@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Glibc
 import HTTPClient
 import Platform
 
@@ -9,8 +10,33 @@ struct DockerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "docker",
         abstract: "A docker-compatible client of onekube's Docker Engine API.",
-        subcommands: [DockerPull.self, DockerImages.self, DockerImage.self, DockerRmi.self, DockerTag.self,
+        subcommands: [DockerRun.self, DockerCreate.self, DockerStart.self, DockerPs.self, DockerLogs.self, DockerExec.self,
+                      DockerStop.self, DockerKill.self, DockerRestart.self, DockerRm.self, DockerWait.self, DockerAttach.self,
+                      DockerPull.self, DockerImages.self, DockerImage.self, DockerRmi.self, DockerTag.self,
                       DockerInspect.self, DockerVersion.self, DockerInfo.self])
+
+    /// Parses and runs like the docker CLI: usage errors print docker's hint and exit 125.
+    static func runAsDocker(_ arguments: [String]) -> Never {
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+            Glibc.exit(0)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .validationFailure && !(error is ExitCode) {
+                let subcommand = arguments.first { !$0.hasPrefix("-") } ?? ""
+                var message = self.message(for: error)
+                if message.hasPrefix("Unknown option '"), let end = message.dropFirst(16).firstIndex(of: "'") {
+                    message = "unknown flag: " + message[message.index(message.startIndex, offsetBy: 16)..<end]
+                } else {
+                    message = "docker: " + message
+                }
+                Console.err("\(message)\nSee 'docker \(subcommand) --help'.\n")
+                Glibc.exit(125)
+            }
+            self.exit(withError: error)
+        }
+    }
 }
 
 /// Flags every docker subcommand shares, and the way it reports errors.

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import Glibc
+import HTTPClient
 import Images
 import Platform
 
@@ -28,11 +30,14 @@ struct DockerPull: ParsableCommand {
         }
     }
 
-    /// POST /images/create and render its progress; shared with `docker run` later.
-    static func pull(_ reference: ImageReference, client: DockerClient, platform: String?, quiet: Bool) throws {
+    /// POST /images/create and render its progress (`docker run` renders it on stderr).
+    static func pull(_ reference: ImageReference, client: DockerClient, platform: String?, quiet: Bool,
+                     toStandardError: Bool = false) throws {
         var query = [("fromImage", reference.name), ("tag", reference.digest?.description ?? reference.tag ?? "latest")]
         if let platform { query.append(("platform", platform)) }
-        let renderer = JSONMessageRenderer(quiet: quiet)
+        let renderer = toStandardError
+            ? JSONMessageRenderer(isTerminal: isatty(2) == 1, width: Console.width, quiet: quiet, output: Console.err)
+            : JSONMessageRenderer(quiet: quiet)
         var status = 0
         var errorBody: [UInt8] = []
         let head = try client.perform(
@@ -169,30 +174,54 @@ struct DockerInspect: ParsableCommand {
 
     func run() throws {
         try dockerRun {
-            if let type, type != "image" {
-                throw DockerCLIError(message: "\"\(type)\" is not a valid value for --type")
+            let kinds: [DockerInspectPrinter.Kind]
+            switch type {
+            case nil: kinds = [.container, .image]
+            case "container": kinds = [.container]
+            case "image": kinds = [.image]
+            case let other?: throw DockerCLIError(message: "\"\(other)\" is not a valid value for --type")
             }
-            try DockerInspectPrinter.inspect(names, client: global.client, kinds: [.image])
+            try DockerInspectPrinter.inspect(names, client: global.client, kinds: kinds)
         }
     }
 }
 
 /// Prints inspect answers as the CLI does: the server's JSON verbatim (key order kept), indented
-/// by four spaces inside `[ ]`; misses go to stderr and make the exit code 1.
+/// by four spaces inside `[ ]`; misses go to stderr and make the exit code 1. Without `--type`,
+/// a container is tried first, then an image.
 enum DockerInspectPrinter {
-    enum Kind { case image }
+    enum Kind {
+        case container, image
+
+        func path(_ name: String) -> String {
+            switch self {
+            case .container: return "/containers/\(DockerClient.pathEncode(name))/json"
+            case .image: return "/images/\(DockerClient.pathEncode(name))/json"
+            }
+        }
+    }
 
     static func inspect(_ names: [String], client: DockerClient, kinds: [Kind]) throws {
         var found: [OrderedJSON] = []
         var errors: [String] = []
-        for name in names {
-            let response = try client.request("GET", "/images/\(DockerClient.pathEncode(name))/json")
-            if response.isSuccess {
-                found.append(try response.json())
-            } else if response.status == 404 {
-                errors.append("Error response from daemon: No such object: \(name)")
+        nextName: for name in names {
+            var lastNotFound: HTTPClientResponse?
+            for kind in kinds {
+                let response = try client.request("GET", kind.path(name))
+                if response.isSuccess {
+                    found.append(try response.json())
+                    continue nextName
+                }
+                guard response.status == 404 else {
+                    errors.append(DockerClient.daemonError(response).message)
+                    continue nextName
+                }
+                lastNotFound = response
+            }
+            if kinds.count == 1, let lastNotFound {
+                errors.append(DockerClient.daemonError(lastNotFound).message)
             } else {
-                errors.append(DockerClient.daemonError(response).message)
+                errors.append(kinds.count > 1 ? "Error: No such object: \(name)" : "Error response from daemon: No such object: \(name)")
             }
         }
         Console.out(OrderedJSON.array(found).pretty() + "\n")

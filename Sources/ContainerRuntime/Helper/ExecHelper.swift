@@ -12,7 +12,7 @@ enum ExecHelper {
             let spec = try HelperChannel.readSpec(ExecSpec.self)
             let cgroups = try CgroupProcs(spec.cgroupProcsFiles)
             try Namespace.join(pid: spec.containerPID, [.ipc, .uts, .net, .pid, .mnt])
-            let child = try InitHelper.forkContainerProcess(cgroups: cgroups) { gate in
+            let child = try InitHelper.forkContainerProcess(cgroups: cgroups, hasConsole: spec.process.tty) { gate in
                 ProcessLaunch.execute(spec.process, gate: gate, isInit: false)
             }
             return HelperChannel.waitForExit(child)

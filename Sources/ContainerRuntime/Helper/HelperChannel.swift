@@ -31,7 +31,6 @@ enum HelperChannel {
 
     static func markStatusCloseOnExec() {
         _ = fcntl(statusFD, F_SETFD, FD_CLOEXEC)
-        _ = fcntl(consoleSocketFD, F_SETFD, FD_CLOEXEC)
     }
 
     static func send(_ line: String) {

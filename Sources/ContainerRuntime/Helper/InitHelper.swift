@@ -28,7 +28,7 @@ enum InitHelper {
             }
             hostSocket = nil
             let cgroups = try CgroupProcs(spec.cgroupProcsFiles)
-            let child = try forkContainerProcess(cgroups: cgroups) { gate in
+            let child = try forkContainerProcess(cgroups: cgroups, hasConsole: spec.process.tty) { gate in
                 ContainerInit.run(spec, gate: gate)
             }
             return HelperChannel.waitForExit(child)
@@ -43,7 +43,7 @@ enum InitHelper {
 
     /// Forks the process that will exec (it waits on the gate until it is in its cgroups),
     /// reports its pid and detaches the helper from the container's stdio.
-    static func forkContainerProcess(cgroups: CgroupProcs, child body: (Int32) -> Never) throws -> pid_t {
+    static func forkContainerProcess(cgroups: CgroupProcs, hasConsole: Bool, child body: (Int32) -> Never) throws -> pid_t {
         var gate: [Int32] = [-1, -1]
         guard cz_pipe_cloexec(&gate) == 0 else { throw SystemError("pipe2") }
         let pid = fork()
@@ -53,7 +53,8 @@ enum InitHelper {
             body(gate[0])
         }
         close(gate[0])
-        close(HelperChannel.consoleSocketFD)
+        // Only the child sends the terminal; without one, fd 5 may be any descriptor of ours.
+        if hasConsole { close(HelperChannel.consoleSocketFD) }
         do {
             try cgroups.add(pid)
         } catch {

@@ -63,7 +63,7 @@ enum ProcessLaunch {
         guard cz_openpty(&master, &slave, rows, columns) == 0 else { throw SystemError("openpty", path: "/dev/ptmx") }
         guard cz_send_fd(HelperChannel.consoleSocketFD, master) == 0 else { throw SystemError("sendmsg", path: "console socket") }
         close(master)
-        close(HelperChannel.consoleSocketFD)
+        close(HelperChannel.consoleSocketFD)  // also closed by exec, but the daemon waits for it
         for fd: Int32 in 0...2 { dup2(slave, fd) }
         close(slave)
     }
