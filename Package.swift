@@ -77,6 +77,7 @@ let package = Package(
         .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "Platform"]),
         .testTarget(name: "CLITests", dependencies: ["CLI", "Platform"]),
         .testTarget(name: "ContainerRuntimeTests", dependencies: ["ContainerRuntime", "Platform", "TestSupport"]),
+        .testTarget(name: "DockerAPITests", dependencies: ["DockerAPI", "ContainerRuntime", "Images", "Platform"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -62,6 +62,14 @@ extension CgroupManager {
         try CgroupFiles.killAndRemove(directories(name))
     }
 
+    /// The per-instance parents, made at start-up (so that they exist for the daemon's lifetime).
+    public func createParents() throws {
+        let plan = plan("", limits: ResourceLimits())
+        for directory in plan.directories where parentDirectories.contains(directory) {
+            if mkdir(directory, 0o755) != 0 && errno != EEXIST { throw SystemError("mkdir", path: directory) }
+        }
+    }
+
     /// Container cgroups a previous daemon left (a crash): the children of the parents.
     public func leftovers() -> [String] {
         var names = Set<String>()

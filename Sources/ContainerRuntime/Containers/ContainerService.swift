@@ -169,6 +169,7 @@ public final class ContainerService: Service, Sendable {
                 logger.warning("could not remove a leftover cgroup", metadata: ["cgroup": "\(name)", "error": "\(error)"])
             }
         }
+        try cgroups.createParents()
         try FileSystem.createDirectory(configuration.containersDirectory, mode: 0o700)
         try network.setUp()
         try reload()

@@ -1,0 +1,57 @@
+@testable import CLI
+import Platform
+import Testing
+
+@Suite("docker run flags and ps output")
+struct DockerContainerOutputTests {
+    @Test(arguments: [
+        ("8080", [PortSpec(hostIP: "", hostPort: "", containerPort: 8080, proto: "tcp")]),
+        ("8080:80", [PortSpec(hostIP: "", hostPort: "8080", containerPort: 80, proto: "tcp")]),
+        ("127.0.0.1:8080:80", [PortSpec(hostIP: "127.0.0.1", hostPort: "8080", containerPort: 80, proto: "tcp")]),
+        ("127.0.0.1::80/udp", [PortSpec(hostIP: "127.0.0.1", hostPort: "", containerPort: 80, proto: "udp")]),
+        ("8000-8001:80-81", [PortSpec(hostIP: "", hostPort: "8000", containerPort: 80, proto: "tcp"),
+                             PortSpec(hostIP: "", hostPort: "8001", containerPort: 81, proto: "tcp")]),
+        ("[::1]:8080:80", [PortSpec(hostIP: "::1", hostPort: "8080", containerPort: 80, proto: "tcp")]),
+    ])
+    func portSpecsParseAsDocker(text: String, expected: [PortSpec]) throws {
+        #expect(try PortSpec.parse(text) == expected)
+    }
+
+    @Test(arguments: ["", "abc", "8080:abc", "1.2.3:80:80", "80/xyz", "70000", "8000-8002:80-81", "1:2:3:4"])
+    func badPortSpecsAreRefused(text: String) {
+        #expect(throws: PortSpecError.self) { try PortSpec.parse(text) }
+    }
+
+    @Test(arguments: [("32m", 33_554_432), ("1g", 1_073_741_824), ("512k", 524_288), ("100", 100), ("64MB", 67_108_864), ("1.5g", 1_610_612_736)] as [(String, Int64)])
+    func memorySizes(text: String, bytes: Int64) {
+        #expect(ByteSize.parse(text) == bytes)
+    }
+
+    @Test func badMemorySizes() {
+        #expect(ByteSize.parse("lots") == nil)
+        #expect(ByteSize.parse("-1m") == nil)
+    }
+
+    @Test func psColumnsAsDocker() throws {
+        #expect(DockerPs.ellipsis("sh -c 'mkdir -p /www; echo'", 20) == "sh -c 'mkdir -p /ww…")
+        #expect(DockerPs.ellipsis("echo hi", 20) == "echo hi")
+        let ports = try OrderedJSON(parsing: Array("""
+            [{"IP":"0.0.0.0","PrivatePort":8080,"PublicPort":8080,"Type":"tcp"},{"PrivatePort":53,"Type":"udp"}]
+            """.utf8))
+        #expect(DockerPs.ports(ports.arrayValue ?? []) == "0.0.0.0:8080->8080/tcp, 53/udp")
+    }
+
+    @Test func chunkedBodiesDecode() {
+        let raw = Array("10\r\n{\"StatusCode\":0}\r\n1\r\n\n\r\n0\r\n\r\n".utf8)
+        #expect(HijackedConnection.dechunk(raw) == Array("{\"StatusCode\":0}\n".utf8))
+        #expect(HijackedConnection.dechunk(Array(raw.prefix(20))) == nil)
+    }
+
+    @Test func runErrorsPickDockersExitCodes() {
+        #expect(ContainerCreation.runError(DockerCLIError(message: "exec: \"x\": executable file not found in $PATH")).exitCode == 127)
+        #expect(ContainerCreation.runError(DockerCLIError(message: "exec: \"/etc\": is a directory")).exitCode == 126)
+        let conflict = ContainerCreation.runError(DockerCLIError(message: "Error response from daemon: Conflict."))
+        #expect(conflict.exitCode == 125)
+        #expect(conflict.message == "docker: Error response from daemon: Conflict.\n\nRun 'docker run --help' for more information")
+    }
+}
