@@ -1,4 +1,11 @@
 import Foundation
+import Platform
+
+/// Which docker client a test drives: onekube's docker mode, or the real docker CLI 28.
+public enum DockerClientKind: String, Sendable, CustomStringConvertible, CaseIterable {
+    case builtIn = "onekube docker", real = "docker CLI"
+    public var description: String { rawValue }
+}
 
 /// A onekube daemon on its own data directory, started with the real `onekube start` and
 /// driven with the built-in docker mode or the real docker CLI.
@@ -58,26 +65,46 @@ public final class OnekubeInstance: @unchecked Sendable {
 
     /// `onekube <arguments>` against this instance.
     @discardableResult
-    public func onekube(_ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
+    public func onekube(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil) throws -> ProcessResult {
         var env = environment
         env["ONEKUBE_DATA_DIR"] = dataDirectory
         env["DOCKER_HOST"] = ""  // an inherited DOCKER_HOST would win over ONEKUBE_DATA_DIR
-        return try Run.program(Self.binary, arguments, environment: env)
+        return try Run.program(Self.binary, arguments, environment: env, stdin: stdin)
     }
 
     /// `onekube docker <arguments>`.
     @discardableResult
-    public func docker(_ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
-        try onekube(["docker"] + arguments, environment: environment)
+    public func docker(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil) throws -> ProcessResult {
+        try onekube(["docker"] + arguments, environment: environment, stdin: stdin)
     }
 
     /// The real docker CLI pointed at this instance with DOCKER_HOST.
     @discardableResult
-    public func realDocker(_ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
+    public func realDocker(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil) throws -> ProcessResult {
         var env = environment
         env["DOCKER_HOST"] = dockerHost
-        return try Run.program("docker", arguments, environment: env)
+        return try Run.program("docker", arguments, environment: env, stdin: stdin)
     }
+
+    /// The command line (and environment) that runs a docker client against this instance.
+    public func dockerCommand(_ client: DockerClientKind) -> (argv: [String], environment: [String: String]) {
+        switch client {
+        case .builtIn: return ([Self.binary, "docker"], ["ONEKUBE_DATA_DIR": dataDirectory, "DOCKER_HOST": ""])
+        case .real: return (["docker"], ["DOCKER_HOST": dockerHost])
+        }
+    }
+
+    /// `docker <arguments>` with the built-in docker mode or the real docker CLI.
+    @discardableResult
+    public func docker(_ client: DockerClientKind, _ arguments: [String], stdin: String? = nil) throws -> ProcessResult {
+        switch client {
+        case .builtIn: return try docker(arguments, stdin: stdin)
+        case .real: return try realDocker(arguments, stdin: stdin)
+        }
+    }
+
+    /// The cgroup parent this instance's containers live under (`onekube-<hash of the data dir>`).
+    public var cgroupParent: String { "onekube-" + String(SHA256Hasher.hex(dataDirectory).prefix(8)) }
 
     public var daemonLog: String {
         (try? String(contentsOfFile: dataDirectory + "/onekube.log", encoding: .utf8)) ?? ""

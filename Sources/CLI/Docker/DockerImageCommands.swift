@@ -157,11 +157,11 @@ struct DockerImageInspect: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Display detailed information on one or more images")
 
     @OptionGroup var global: DockerGlobalOptions
-    @Option(name: [.short, .customLong("format")], help: "Format output using a Go template (only {{json .}} forms)") var format: String?
+    @Option(name: [.short, .customLong("format")], help: "Format output using a Go template ({{.Field.Path}} and {{json .Field}})") var format: String?
     @Argument(help: "IMAGE") var images: [String]
 
     func run() throws {
-        try dockerRun { try DockerInspectPrinter.inspect(images, client: global.client, kinds: [.image]) }
+        try dockerRun { try DockerInspectPrinter.inspect(images, client: global.client, kinds: [.image], format: format) }
     }
 }
 
@@ -169,6 +169,7 @@ struct DockerInspect: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Return low-level information on Docker objects")
 
     @OptionGroup var global: DockerGlobalOptions
+    @Option(name: [.short, .customLong("format")], help: "Format output using a Go template ({{.Field.Path}} and {{json .Field}})") var format: String?
     @Option(name: .customLong("type"), help: "Only inspect objects of the given type") var type: String?
     @Argument(help: "NAME|ID") var names: [String]
 
@@ -181,7 +182,7 @@ struct DockerInspect: ParsableCommand {
             case "image": kinds = [.image]
             case let other?: throw DockerCLIError(message: "\"\(other)\" is not a valid value for --type")
             }
-            try DockerInspectPrinter.inspect(names, client: global.client, kinds: kinds)
+            try DockerInspectPrinter.inspect(names, client: global.client, kinds: kinds, format: format)
         }
     }
 }
@@ -201,7 +202,7 @@ enum DockerInspectPrinter {
         }
     }
 
-    static func inspect(_ names: [String], client: DockerClient, kinds: [Kind]) throws {
+    static func inspect(_ names: [String], client: DockerClient, kinds: [Kind], format: String? = nil) throws {
         var found: [OrderedJSON] = []
         var errors: [String] = []
         nextName: for name in names {
@@ -224,7 +225,11 @@ enum DockerInspectPrinter {
                 errors.append(kinds.count > 1 ? "Error: No such object: \(name)" : "Error response from daemon: No such object: \(name)")
             }
         }
-        Console.out(OrderedJSON.array(found).pretty() + "\n")
+        if let format {
+            for object in found { Console.out(try InspectTemplate.render(format, object) + "\n") }
+        } else {
+            Console.out(OrderedJSON.array(found).pretty() + "\n")
+        }
         if !errors.isEmpty {
             Console.err(errors.joined(separator: "\n") + "\n")
             throw ExitCode(1)
@@ -353,5 +358,48 @@ enum ImageRows {
             }
         }
         return rows
+    }
+}
+
+/// The Go-template subset `docker inspect -f` is mostly used with: `{{.A.B}}` and `{{json .A}}`
+/// between literal text.
+enum InspectTemplate {
+    static func render(_ template: String, _ object: OrderedJSON) throws -> String {
+        var out = ""
+        var rest = Substring(template)
+        while let open = rest.range(of: "{{") {
+            out += rest[..<open.lowerBound]
+            guard let close = rest[open.upperBound...].range(of: "}}") else {
+                throw DockerCLIError(message: "template parsing error: template: :1: unclosed action")
+            }
+            let action = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+            var path = action
+            var asJSON = false
+            if action.hasPrefix("json ") {
+                asJSON = true
+                path = String(action.dropFirst(5)).trimmingCharacters(in: .whitespaces)
+            }
+            guard path.hasPrefix(".") else {
+                throw DockerCLIError(message: "template parsing error: template: :1: function \"\(action)\" not defined")
+            }
+            var value: OrderedJSON? = object
+            for key in path.dropFirst().split(separator: ".") { value = value?[String(key)] }
+            out += asJSON ? (value ?? .null).serialized() : text(value)
+            rest = rest[close.upperBound...]
+        }
+        return out + rest
+    }
+
+    /// How Go's text/template prints a value: strings bare, null as `<no value>`.
+    static func text(_ value: OrderedJSON?) -> String {
+        switch value {
+        case nil, .null?: return "<no value>"
+        case .string(let s)?: return s
+        case .bool(let b)?: return b ? "true" : "false"
+        case .int(let i)?: return "\(i)"
+        case .double(let d)?: return "\(d)"
+        case .array(let items)?: return "[" + items.map { text($0) }.joined(separator: " ") + "]"
+        case .object(let pairs)?: return "map[" + pairs.map { "\($0.0):\(text($0.1))" }.joined(separator: " ") + "]"
+        }
     }
 }
