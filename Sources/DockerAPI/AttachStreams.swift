@@ -38,9 +38,9 @@ extension DockerAPI {
         let closesStdin = record.config.stdinOnce && !tty
         return HTTPServerResponse(status: .switchingProtocols, headers: Self.upgradeHeaders(tty: tty), body: .upgrade { connection in
             try await Self.pump(connection, output: output, tty: tty, stdinEndsSession: tty && withStdin) { bytes in
-                if withStdin { await containers.writeStdin(containerID, bytes) }
+                if withStdin { containers.writeStdin(containerID, bytes) }
             } onInputEnd: {
-                if withStdin && closesStdin { await containers.closeStdin(containerID) }
+                if withStdin && closesStdin { containers.closeStdin(containerID) }
             }
         })
     }

@@ -58,9 +58,9 @@ extension DockerAPI {
                 return
             }
             try await Self.pump(connection, output: output, tty: tty, stdinEndsSession: false) { bytes in
-                if withStdin { await containers.writeExecStdin(id, bytes) }
+                if withStdin { containers.writeExecStdin(id, bytes) }
             } onInputEnd: {
-                if withStdin && !tty { await containers.closeExecStdin(id) }
+                if withStdin && !tty { containers.closeExecStdin(id) }
             }
         })
     }

@@ -121,6 +121,8 @@ extension ContainerService {
         if config.attachStdout || config.tty { streams.insert(.stdout) }
         if config.attachStderr { streams.insert(.stderr) }
         let output = exec.hub.subscribe(streams)
+        // A failure to start is written into the stream: the stream must not end before that.
+        let reported = CompletionEvent<Bool>()
         do {
             try exec.hub.beginRun()
             var env = processEnvironment(record.config)
@@ -138,6 +140,7 @@ extension ContainerService {
             try await io.start()
             try ChildWatcher.shared.watch(pidfd: spawned.pidfd) { status in
                 Task {
+                    _ = await reported.wait()
                     let drainTimeout = Task {
                         try? await Task.sleep(for: .seconds(2))
                         io.shutdown()
@@ -156,7 +159,9 @@ extension ContainerService {
             case .failed(_, let message):
                 exec.hub.publish(.stdout, Array("OCI runtime exec failed: exec failed: unable to start container process: \(message): unknown\r\n".utf8))
             }
+            reported.complete(true)
         } catch {
+            reported.complete(false)
             io.closeChildEnds()
             io.shutdown()
             exec.finish(exitCode: 126)
@@ -166,12 +171,12 @@ extension ContainerService {
         return output
     }
 
-    public func writeExecStdin(_ id: String, _ bytes: [UInt8]) async {
-        await (try? exec(id))?.io?.writeInput(bytes)
+    public func writeExecStdin(_ id: String, _ bytes: [UInt8]) {
+        (try? exec(id))?.io?.writeInput(bytes)
     }
 
-    public func closeExecStdin(_ id: String) async {
-        await (try? exec(id))?.io?.closeInput()
+    public func closeExecStdin(_ id: String) {
+        (try? exec(id))?.io?.closeInput()
     }
 
     public func resizeExec(_ id: String, rows: Int, columns: Int) throws {

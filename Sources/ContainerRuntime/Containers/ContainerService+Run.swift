@@ -57,7 +57,14 @@ extension ContainerService {
                                                    consoleSocket: processIO.consoleSocket)
             processIO.closeChildEnds()
             let run = ActiveRun(io: processIO, attachment: attachment, forwarders: forwarders, cgroupName: cgroupName)
-            container.state.withLock { $0.run = run }
+            container.state.withLock { inner in
+                // Input that came before the start (`docker run -i` attaches first) goes first.
+                inner.run = run
+                processIO.writeInput(inner.pendingStdin)
+                if inner.stdinClosed { processIO.closeInput() }
+                inner.pendingStdin = []
+                inner.stdinClosed = false
+            }
             try await processIO.start()
             try ChildWatcher.shared.watch(pidfd: spawned.pidfd) { [weak self] status in
                 Task { await self?.runEnded(container, run: run, status: status) }
@@ -84,7 +91,6 @@ extension ContainerService {
                     }
                 }
                 saveQuietly(updated)
-                await deliverPendingStdin(container, io: processIO)
                 return true
             case .failed(let exitCode, let message):
                 run.startFailure.withLock { $0 = message }
@@ -241,35 +247,20 @@ extension ContainerService {
         return (container.record, container.hub.subscribe(streams))
     }
 
-    public func writeStdin(_ id: String, _ bytes: [UInt8]) async {
+    /// Bytes for the container's stdin, kept in order (and kept until a run starts).
+    public func writeStdin(_ id: String, _ bytes: [UInt8]) {
         guard let container = try? find(id) else { return }
-        let run = container.state.withLock { inner -> ActiveRun? in
-            if inner.run == nil { inner.pendingStdin += bytes }
-            return inner.run
+        container.state.withLock { inner in
+            if let run = inner.run { run.io.writeInput(bytes) } else { inner.pendingStdin += bytes }
         }
-        await run?.io.writeInput(bytes)
     }
 
     /// The attached client's stdin ended.
-    public func closeStdin(_ id: String) async {
+    public func closeStdin(_ id: String) {
         guard let container = try? find(id) else { return }
-        let run = container.state.withLock { inner -> ActiveRun? in
-            if inner.run == nil { inner.stdinClosed = true }
-            return inner.run
+        container.state.withLock { inner in
+            if let run = inner.run { run.io.closeInput() } else { inner.stdinClosed = true }
         }
-        await run?.io.closeInput()
-    }
-
-    func deliverPendingStdin(_ container: ManagedContainer, io: ProcessIO) async {
-        let (pending, closed) = container.state.withLock { inner in
-            defer {
-                inner.pendingStdin = []
-                inner.stdinClosed = false
-            }
-            return (inner.pendingStdin, inner.stdinClosed)
-        }
-        await io.writeInput(pending)
-        if closed { await io.closeInput() }
     }
 
     public func resize(_ reference: String, rows: Int, columns: Int) throws {

@@ -22,7 +22,17 @@ final class ProcessIO: Sendable {
     private let parentEnds: [Int32]
     private let tty: Bool
     private let hub: OutputHub
-    private let channels = Mutex<(input: Channel?, outputs: [Channel], resizeFD: Int32)>((nil, [], -1))
+    private struct Channels {
+        var input: Channel?
+        var outputs: [Channel] = []
+        var resizeFD: Int32 = -1
+        var started = false
+        /// Input that came before the channels existed, and whether its end came too.
+        var pendingInput: [UInt8] = []
+        var inputEnded = false
+    }
+
+    private let channels = Mutex(Channels())
     private let childEndsOpen = Mutex(true)
 
     init(_ options: Options, hub: OutputHub) throws {
@@ -87,7 +97,7 @@ final class ProcessIO: Sendable {
                     }
                 }
                 .takingOwnershipOfDescriptor(inputOutput: master).get()
-            channels.withLock { $0 = (channel, [channel], resizeFD) }
+            becomeStarted(input: channel, outputs: [channel], resizeFD: resizeFD)
         } else {
             var outputs: [Channel] = []
             for (fd, stream) in [(parentEnds[0], OutputStream.stdout), (parentEnds[1], .stderr)] {
@@ -104,7 +114,21 @@ final class ProcessIO: Sendable {
             if parentEnds[2] >= 0 {
                 input = try await NIOPipeBootstrap(group: group).takingOwnershipOfDescriptor(output: parentEnds[2]).get()
             }
-            channels.withLock { $0 = (input, outputs, -1) }
+            becomeStarted(input: input, outputs: outputs, resizeFD: -1)
+        }
+    }
+
+    /// Input queued before now goes out first; NIO keeps the order of writes issued in lock order.
+    private func becomeStarted(input: Channel?, outputs: [Channel], resizeFD: Int32) {
+        let tty = self.tty
+        channels.withLock { state in
+            state.input = input
+            state.outputs = outputs
+            state.resizeFD = resizeFD
+            state.started = true
+            if let input, !state.pendingInput.isEmpty { input.writeAndFlush(ByteBuffer(bytes: state.pendingInput), promise: nil) }
+            if let input, state.inputEnded, !tty { input.close(promise: nil) }
+            state.pendingInput = []
         }
     }
 
@@ -114,15 +138,29 @@ final class ProcessIO: Sendable {
         for channel in outputs { try? await channel.closeFuture.get() }
     }
 
-    func writeInput(_ bytes: [UInt8]) async {
-        guard let input = channels.withLock({ $0.input }), !bytes.isEmpty else { return }
-        try? await input.writeAndFlush(ByteBuffer(bytes: bytes)).get()
+    /// Queues bytes for the process's stdin, in call order (held until the channels exist).
+    func writeInput(_ bytes: [UInt8]) {
+        guard !bytes.isEmpty else { return }
+        channels.withLock { state in
+            if let input = state.input {
+                input.writeAndFlush(ByteBuffer(bytes: bytes), promise: nil)
+            } else if !state.started {
+                state.pendingInput += bytes
+            }
+        }
     }
 
-    /// EOF on the process's stdin (a pipe; a terminal keeps its input open, as Docker does).
-    func closeInput() async {
-        guard !tty, let input = channels.withLock({ $0.input }) else { return }
-        try? await input.close()
+    /// EOF on the process's stdin after what was queued (a pipe; a terminal keeps its input
+    /// open, as Docker does).
+    func closeInput() {
+        guard !tty else { return }
+        channels.withLock { state in
+            if let input = state.input {
+                input.close(promise: nil)
+            } else if !state.started {
+                state.inputEnded = true
+            }
+        }
     }
 
     func resize(rows: UInt16, columns: UInt16) {
@@ -133,8 +171,12 @@ final class ProcessIO: Sendable {
     /// Closes whatever is still open on the daemon's side.
     func shutdown() {
         let (input, outputs, resizeFD) = channels.withLock { state in
-            defer { state = (nil, [], -1) }
-            return state
+            defer {
+                state.input = nil
+                state.outputs = []
+                state.resizeFD = -1
+            }
+            return (state.input, state.outputs, state.resizeFD)
         }
         input?.close(promise: nil)
         for channel in outputs { channel.close(promise: nil) }

@@ -1,0 +1,159 @@
+import Foundation
+import Glibc
+import Platform
+import TestSupport
+import Testing
+
+@Suite("Containers: terminals, stdin, errors, limits, isolation, networking")
+struct ContainerBehaviourTests {
+    @Test(arguments: DockerClientKind.allCases)
+    func interactiveTerminal(client: DockerClientKind) throws {
+        let images = try ContainerRegistry()
+        let onekube = try images.instance()
+        #expect(try onekube.docker(["pull", "busybox"]).status == 0)
+        let (argv, environment) = onekube.dockerCommand(client)
+        let session = try runOnTerminal(argv + ["run", "-it", "--rm", "busybox", "sh"], environment: environment, script: [
+            ("# ", "echo hi-from-tty; stty size; tty\r"),
+            ("/dev/pts/", "exit 5\r"),
+        ])
+        #expect(session.status == 5, "\(session.output)\n\(onekube.daemonLog)")
+        #expect(session.output.contains("hi-from-tty\r\n30 100\r\n/dev/pts/0\r\n"), "\(session.output)")
+        #expect(try onekube.docker(client, ["ps", "-a", "-q"]).stdout == "", "--rm removed it")
+
+        // exec -it into a running container.
+        #expect(try onekube.docker(client, ["run", "-d", "--name", "box", "busybox", "sleep", "1000"]).status == 0)
+        let exec = try runOnTerminal(argv + ["exec", "-it", "box", "sh"], environment: environment, rows: 40, columns: 120, script: [
+            ("# ", "stty size; ps | wc -l\r"),
+            ("40 120", "exit 4\r"),
+        ])
+        #expect(exec.status == 4, "\(exec.output)")
+        #expect(exec.output.contains("40 120\r\n"), "\(exec.output)")
+        #expect(try onekube.docker(client, ["rm", "-f", "box"]).status == 0)
+    }
+
+    @Test(arguments: DockerClientKind.allCases)
+    func standardInputIsPiped(client: DockerClientKind) throws {
+        let images = try ContainerRegistry()
+        let onekube = try images.instance()
+        let run = try onekube.docker(client, ["run", "-i", "--rm", "busybox", "cat"], stdin: "line1\nline2\n")
+        #expect(run.status == 0, "\(run)\n\(onekube.daemonLog)")
+        #expect(run.stdout == "line1\nline2\n")
+        #expect(try onekube.docker(client, ["run", "-d", "--name", "box", "busybox", "sleep", "1000"]).status == 0)
+        let exec = try onekube.docker(client, ["exec", "-i", "box", "wc", "-l"], stdin: "a\nb\nc\n")
+        #expect(exec.stdout.trimmingCharacters(in: .whitespaces) == "3\n", "\(exec)")
+    }
+
+    @Test(arguments: DockerClientKind.allCases)
+    func badInputFailsAsDocker(client: DockerClientKind) throws {
+        let images = try ContainerRegistry()
+        let onekube = try images.instance()
+        #expect(try onekube.docker(client, ["pull", "busybox"]).status == 0)
+
+        let missing = try onekube.docker(client, ["run", "busybox", "nosuchcmd"])
+        #expect(missing.status == 127, "\(missing)")
+        #expect(missing.stderr.hasPrefix("docker: Error response from daemon: failed to create task for container: "), "\(missing)")
+        #expect(missing.stderr.contains("exec: \"nosuchcmd\": executable file not found in $PATH"), "\(missing)")
+        #expect(missing.stderr.hasSuffix("\n\nRun 'docker run --help' for more information\n"), "\(missing)")
+        #expect(try onekube.docker(client, ["run", "--rm", "busybox", "/etc"]).status == 126)
+        #expect(try onekube.docker(client, ["run", "--rm", "busybox", "/etc/passwd"]).status == 126)
+
+        let image = try onekube.docker(client, ["run", "nosuchuser/nosuchimage"])
+        #expect(image.status == 125, "\(image)")
+        #expect(image.stderr.hasPrefix("Unable to find image 'nosuchuser/nosuchimage:latest' locally\n"), "\(image)")
+
+        let flag = try onekube.docker(client, ["run", "--no-such-flag", "busybox"])
+        #expect(flag.status == 125, "\(flag)")
+        #expect(flag.stderr.hasPrefix("unknown flag: --no-such-flag\n"), "\(flag)")
+
+        #expect(try onekube.docker(client, ["run", "--name", "twice", "busybox", "true"]).status == 0)
+        let holder = try onekube.docker(client, ["inspect", "-f", "{{.Id}}", "twice"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let twice = try onekube.docker(client, ["run", "--name", "twice", "busybox", "true"])
+        #expect(twice.status == 125)
+        #expect(twice.stderr == "docker: Error response from daemon: Conflict. The container name \"/twice\" is already in use by container \"\(holder)\". You have to remove (or rename) that container to be able to reuse that name.\n\nRun 'docker run --help' for more information\n", "\(twice)")
+
+        let noSuch = try onekube.docker(client, ["logs", "nope"])
+        #expect(noSuch.status == 1)
+        #expect(noSuch.stderr == "Error response from daemon: No such container: nope\n")
+        let kill = try onekube.docker(client, ["kill", "twice"])
+        #expect(kill.status == 1)
+        #expect(kill.stderr.contains("is not running"), "\(kill)")
+        let exec = try onekube.docker(client, ["exec", "twice", "true"])
+        #expect(exec.status == 1)
+        #expect(exec.stderr == "Error response from daemon: container \(holder) is not running\n", "\(exec)")
+
+        #expect(try onekube.docker(client, ["run", "-d", "--name", "sleeper", "busybox", "sleep", "1000"]).status == 0)
+        let nosuch = try onekube.docker(client, ["exec", "sleeper", "nosuchcmd"])
+        #expect(nosuch.status == 127, "\(nosuch)")
+        #expect(nosuch.stdout.contains("exec: \"nosuchcmd\": executable file not found in $PATH"), "\(nosuch)")
+        #expect(try onekube.docker(client, ["kill", "sleeper"]).stdout == "sleeper\n")
+        #expect(try onekube.docker(client, ["wait", "sleeper"]).stdout == "137\n")
+    }
+
+    @Test func publishedPortInUseFailsCleanly() throws {
+        let images = try ContainerRegistry()
+        let onekube = try images.instance()
+        #expect(try onekube.docker(["pull", "luksa/kubia"]).status == 0)
+        let before = try HostFootprint.of(onekube)
+        let port = try freePort()
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        var one: Int32 = 1
+        setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        #expect(bound == 0 && listen(listener, 1) == 0)
+        let run = try onekube.docker(["run", "-d", "--name", "web", "-p", "\(port):8080", "luksa/kubia"])
+        #expect(run.status == 125, "\(run)")
+        #expect(run.stderr.contains("failed to bind host port for 0.0.0.0:\(port)"), "\(run)")
+        #expect(run.stderr.contains("address already in use"), "\(run)")
+        #expect(try onekube.docker(["ps", "-a"]).stdout.contains("Created"), "left as created, as docker does")
+        #expect(try HostFootprint.of(onekube) == before, "nothing half-created")
+    }
+
+    @Test func memoryLimitKillsAndIsReportedAsOOM() throws {
+        let images = try ContainerRegistry()
+        let onekube = try images.instance()
+        let run = try onekube.docker(["run", "--name", "hog", "-m", "16m", "busybox", "sh", "-c", "head -c 200m /dev/zero | tail"])
+        #expect(run.status == 137, "\(run)\n\(onekube.daemonLog)")
+        #expect(try onekube.docker(["inspect", "-f", "{{.State.OOMKilled}} {{.State.ExitCode}}", "hog"]).stdout == "true 137\n")
+        #expect(try onekube.realDocker(["inspect", "-f", "{{.State.OOMKilled}}", "hog"]).stdout == "true\n")
+        let limited = try onekube.docker(["run", "--rm", "--pids-limit", "20", "--cpus", "0.5", "-m", "64m", "busybox", "sh", "-c",
+                                          "cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || true; echo ok"])
+        #expect(limited.status == 0, "\(limited)")
+        #expect(limited.stdout.hasSuffix("ok\n"))
+    }
+
+    @Test func containersAreIsolatedAndReachEachOther() throws {
+        let images = try ContainerRegistry()
+        let onekube = try images.instance()
+        #expect(try onekube.docker(["run", "-d", "--name", "web", "luksa/kubia"]).status == 0)
+        let web = try onekube.docker(["inspect", "-f", "{{.NetworkSettings.IPAddress}} {{.Config.Hostname}}", "web"]).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ").map(String.init)
+        #expect(web.count == 2)
+        let ip = web.first ?? ""
+        try waitUntil("httpd in web") {
+            (try onekube.docker(["run", "--rm", "busybox", "wget", "-qO-", "http://\(ip):8080/"])).stdout == "You've hit \(web.last ?? "")\n"
+        }
+        let probe = try onekube.docker(["run", "--rm", "busybox", "sh", "-c", """
+            ps -o pid,comm | wc -l; id -u; cat /proc/1/cmdline | tr '\\0' ' '; echo
+            mount -t tmpfs none /tmp 2>&1 || echo mount-refused
+            cat /proc/kcore | wc -c; ls /sys/firmware | wc -l
+            echo x > /proc/sys/kernel/hostname 2>&1 || echo sysctl-refused
+            grep CapEff /proc/self/status; ls /var/lib/onekube 2>&1 | head -1
+            """])
+        #expect(probe.status == 0, "\(probe)")
+        let lines = probe.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(lines.count >= 8, "\(probe)")
+        #expect(lines[0].trimmingCharacters(in: .whitespaces) == "4", "only sh, ps, wc (and the header): \(probe)")
+        #expect(lines[1] == "0")
+        #expect(lines.contains("mount-refused"), "\(probe)")
+        #expect(lines.contains("0"), "/proc/kcore is masked: \(probe)")
+        #expect(lines.contains("sysctl-refused"), "\(probe)")
+        #expect(lines.contains("CapEff:\t00000000a80425fb"), "\(probe)")
+        #expect(probe.stdout.contains("No such file or directory"), "the daemon's state is not visible: \(probe)")
+    }
+}
