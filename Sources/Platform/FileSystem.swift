@@ -84,6 +84,17 @@ public enum FileSystem {
         try writeAtomically(path, Array(string.utf8), mode: mode)
     }
 
+    /// Truncates (or creates) and writes in place, without fsync: for small files that are
+    /// rebuilt anyway (cgroup controls, a container's /etc files), on hot paths.
+    public static func overwrite(_ path: String, _ string: String, mode: mode_t = 0o644) throws(SystemError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw SystemError("open", path: path) }
+        defer { close(fd) }
+        let bytes = Array(string.utf8)
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard written == bytes.count else { throw SystemError("write \(string)", path: path) }
+    }
+
     /// `rm -rf`: removes a file or a whole tree without following symlinks; a missing path is fine.
     public static func removeTree(_ path: String) throws(SystemError) {
         var st = stat()

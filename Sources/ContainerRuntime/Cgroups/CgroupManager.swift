@@ -43,7 +43,7 @@ extension CgroupManager {
             if mkdir(directory, 0o755) != 0 && errno != EEXIST { throw SystemError("mkdir", path: directory) }
         }
         for write in plan.writes {
-            try CgroupFiles.write(write.path, write.value)
+            try FileSystem.overwrite(write.path, write.value)
         }
         return plan
     }
@@ -89,14 +89,6 @@ extension CgroupManager {
 
 /// Reading and writing cgroupfs files.
 public enum CgroupFiles {
-    public static func write(_ path: String, _ value: String) throws(SystemError) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw SystemError("open", path: path) }
-        defer { close(fd) }
-        let bytes = Array(value.utf8)
-        let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        guard n == bytes.count else { throw SystemError("write \(value)", path: path) }
-    }
 
     public static func read(_ path: String) -> String? {
         (try? FileSystem.readString(path))?.trimmingCharacters(in: .whitespacesAndNewlines)

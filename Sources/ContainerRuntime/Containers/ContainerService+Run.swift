@@ -36,6 +36,8 @@ extension ContainerService {
             io?.shutdown()
         }
         do {
+            let clock = ContinuousClock()
+            let begun = clock.now
             if !config.networkDisabled { attachment = try network.attachment(for: record.id) }
             forwarders = try await publish(config.portBindings, to: attachment, record: record)
             try writeEtcFiles(directory: directory, hostname: config.hostname, address: attachment?.address)
@@ -53,6 +55,7 @@ extension ContainerService {
                                      rows: UInt16(clamping: config.consoleSize.first ?? 0),
                                      columns: UInt16(clamping: config.consoleSize.dropFirst().first ?? 0)))
             try container.hub.beginRun()
+            let prepared = clock.now
             let spawned = try HelperLauncher.spawn(.container, id: record.id, spec: spec, stdio: processIO.childStdio,
                                                    consoleSocket: processIO.consoleSocket)
             processIO.closeChildEnds()
@@ -70,6 +73,9 @@ extension ContainerService {
                 Task { await self?.runEnded(container, run: run, status: status) }
             }
             let report = try await onDedicatedThread(name: "onekube-start") { HelperLauncher.readReport(spawned.statusFD) }
+            logger.debug("container process started", metadata: [
+                "id": "\(record.shortID)", "prepare": "\(prepared - begun)", "helper": "\(clock.now - prepared)",
+            ])
             switch report {
             case .started(let pid):
                 run.setInit(pid: pid)
@@ -132,11 +138,14 @@ extension ContainerService {
         return forwarders
     }
 
+    /// Written in place without fsync (on the start path, and rebuilt at every start): the
+    /// container is not running, and its bind mounts must find the same files.
     func writeEtcFiles(directory: String, hostname: String, address: IPv4Address?) throws {
-        try FileSystem.writeAtomically(directory + "/hostname", hostname + "\n")
-        try FileSystem.writeAtomically(directory + "/hosts", EtcFiles.hosts(hostname: hostname, address: address?.description))
         let host = (try? FileSystem.readString("/etc/resolv.conf")) ?? ""
-        try FileSystem.writeAtomically(directory + "/resolv.conf", EtcFiles.resolvConf(host: host))
+        for (name, text) in [("hostname", hostname + "\n"), ("hosts", EtcFiles.hosts(hostname: hostname, address: address?.description)),
+                             ("resolv.conf", EtcFiles.resolvConf(host: host))] {
+            try FileSystem.overwrite(directory + "/" + name, text)
+        }
     }
 
     /// Docker's environment: PATH when the image has none, HOSTNAME, TERM with a terminal.
