@@ -199,8 +199,13 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                 headers.remove(name: "Content-Length")
                 headers.remove(name: "Connection")
                 headers.add(name: "Connection", value: "Upgrade")
-                try await channel.writeAndFlush(HTTPServerResponsePart.head(HTTPResponseHead(version: version, status: .switchingProtocols, headers: headers))).get()
-                let inbound = try await channel.eventLoop.submit { try Self.becomeRaw(channel) }.get()
+                // The 101 and the switch to raw bytes happen in one event-loop turn: what the client
+                // sends once it has read the 101 can only reach the raw stream.
+                let head = HTTPResponseHead(version: version, status: .switchingProtocols, headers: headers)
+                let inbound = try await channel.eventLoop.submit {
+                    channel.writeAndFlush(HTTPServerResponsePart.head(head), promise: nil)
+                    return try Self.becomeRaw(channel)
+                }.get()
                 defer { channel.close(promise: nil) }
                 try await session(UpgradedConnection(inbound: inbound, channel: channel))
                 return

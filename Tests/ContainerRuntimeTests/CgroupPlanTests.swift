@@ -23,16 +23,16 @@ struct CgroupPlanTests {
 
     let limits = ResourceLimits(memoryBytes: 64 << 20, nanoCPUs: 1_500_000_000, cpuShares: 512, pidsLimit: 100)
 
-    @Test func detectsV1AndPlansEveryHierarchy() throws {
+    @Test func detectsV1AndJoinsTheHierarchiesLimitsNeed() throws {
         let tree = try TemporaryDirectory("cgroup-v1")
         try Self.fakeV1Tree(tree.path)
         let manager = try #require(CgroupDetection.manager(root: tree.path, parent: "onekube-test"))
         #expect(manager.version == 1)
         let plan = manager.plan("c1", limits: limits)
         let root = tree.path
-        #expect(plan.procsFiles == ["memory", "cpu", "cpuacct", "pids", "devices"].map { "\(root)/\($0)/onekube-test/c1/cgroup.procs" })
-        #expect(plan.directories.prefix(2) == ["\(root)/memory/onekube-test", "\(root)/memory/onekube-test/c1"])
-        #expect(plan.writes.prefix(6) == [
+        #expect(plan.procsFiles == ["memory", "cpu", "pids"].map { "\(root)/\($0)/onekube-test/c1/cgroup.procs" })
+        #expect(plan.directories == ["memory", "cpu", "pids"].flatMap { ["\(root)/\($0)/onekube-test", "\(root)/\($0)/onekube-test/c1"] })
+        #expect(plan.writes == [
             CgroupWrite("\(root)/memory/onekube-test/c1/memory.limit_in_bytes", "67108864"),
             CgroupWrite("\(root)/memory/onekube-test/c1/memory.memsw.limit_in_bytes", "134217728"),
             CgroupWrite("\(root)/cpu/onekube-test/c1/cpu.cfs_period_us", "100000"),
@@ -40,17 +40,20 @@ struct CgroupPlanTests {
             CgroupWrite("\(root)/cpu/onekube-test/c1/cpu.shares", "512"),
             CgroupWrite("\(root)/pids/onekube-test/c1/pids.max", "100"),
         ])
-        #expect(plan.writes.contains(CgroupWrite("\(root)/devices/onekube-test/c1/devices.deny", "a")))
-        #expect(plan.writes.contains(CgroupWrite("\(root)/devices/onekube-test/c1/devices.allow", "c 136:* rwm")))
-        #expect(!plan.writes.contains { $0.path.contains("unified") || $0.path.contains("cpuset") })
+        // Removal looks in every hierarchy, whichever the container joined.
+        #expect(manager.directories("c1") == ["memory", "cpu", "pids"].map { "\(root)/\($0)/onekube-test/c1" })
     }
 
-    @Test func v1WithoutLimitsOnlyRestrictsDevices() throws {
+    @Test func v1WithoutLimitsJoinsOnlyMemory() throws {
         let tree = try TemporaryDirectory("cgroup-v1")
         try Self.fakeV1Tree(tree.path)
         let manager = try #require(CgroupDetection.manager(root: tree.path, parent: "p"))
         let plan = manager.plan("c", limits: ResourceLimits())
-        #expect(plan.writes.allSatisfy { $0.path.hasSuffix("/devices.deny") || $0.path.hasSuffix("/devices.allow") })
+        #expect(plan.procsFiles == ["\(tree.path)/memory/p/c/cgroup.procs"])
+        #expect(plan.writes.isEmpty)
+        try manager.createParents()
+        #expect(["memory", "cpu", "pids"].allSatisfy { FileSystem.isDirectory("\(tree.path)/\($0)/p") })
+        #expect(!FileSystem.exists("\(tree.path)/devices/p"))
     }
 
     @Test func combinedCpuHierarchyIsUsedOnce() throws {
@@ -63,7 +66,9 @@ struct CgroupPlanTests {
         try FileManager.default.createSymbolicLink(atPath: tree.path + "/cpu", withDestinationPath: "cpu,cpuacct")
         try FileManager.default.createSymbolicLink(atPath: tree.path + "/cpuacct", withDestinationPath: "cpu,cpuacct")
         let manager = try #require(CgroupDetection.manager(root: tree.path, parent: "p"))
-        #expect(manager.directories("c") == ["memory", "cpu,cpuacct", "pids", "devices"].map { "\(tree.path)/\($0)/p/c" })
+        #expect(manager.directories("c") == ["memory", "cpu,cpuacct", "pids"].map { "\(tree.path)/\($0)/p/c" })
+        let plan = manager.plan("c", limits: ResourceLimits(nanoCPUs: 1_000_000_000))
+        #expect(plan.writes.last == CgroupWrite("\(tree.path)/cpu,cpuacct/p/c/cpu.cfs_quota_us", "100000"))
     }
 
     @Test func detectsV2AndPlansTheUnifiedHierarchy() throws {

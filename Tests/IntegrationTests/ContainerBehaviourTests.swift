@@ -111,7 +111,7 @@ struct ContainerBehaviourTests {
         #expect(run.stderr.contains("failed to bind host port for 0.0.0.0:\(port)"), "\(run)")
         #expect(run.stderr.contains("address already in use"), "\(run)")
         #expect(try onekube.docker(["ps", "-a"]).stdout.contains("Created"), "left as created, as docker does")
-        #expect(try HostFootprint.of(onekube) == before, "nothing half-created")
+        try waitUntil("nothing half-created: \(before)") { try HostFootprint.of(onekube) == before }
     }
 
     @Test func memoryLimitKillsAndIsReportedAsOOM() throws {

@@ -47,7 +47,7 @@ struct ContainerCleanupTests {
         try waitUntil("the daemon to die") { !ProcessSpawner.isAlive(daemon) }
         try onekube.start(["--registry-mirror", "http://\(images.registry.host)"])
         try expectGone(containers)
-        #expect(try HostFootprint.of(onekube) == before)
+        try waitUntil("the footprint to be back to \(before)") { try HostFootprint.of(onekube) == before }
         #expect(portIsFree(port))
         let ps = try onekube.docker(["ps", "-a"])
         #expect(ps.stdout.components(separatedBy: "Exited (137)").count == 3, "\(ps)")
@@ -87,7 +87,7 @@ struct ContainerCleanupTests {
         let rm = try onekube.docker(["rm", "-f", "web", "sleeper", "done"])
         #expect(rm.stdout == "web\nsleeper\ndone\n", "\(rm)")
         try expectGone(containers)
-        #expect(try HostFootprint.of(onekube) == before)
+        try waitUntil("the footprint to be back to \(before)") { try HostFootprint.of(onekube) == before }
         #expect(portIsFree(port))
         #expect(try FileManager.default.contentsOfDirectory(atPath: onekube.dataDirectory + "/containers").isEmpty)
     }

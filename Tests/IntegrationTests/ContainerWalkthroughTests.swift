@@ -105,7 +105,7 @@ struct ContainerWalkthroughTests {
         #expect(try onekube.docker(client, ["rm", "-f", "kubia-container"]).stdout == "kubia-container\n")
         #expect(try onekube.docker(client, ["ps", "-a", "-q"]).stdout == "")
         try waitUntil("the container's network namespace to go") { !HostFootprint.namespaceInUse(namespace) }
-        #expect(try HostFootprint.of(onekube) == before)
+        try waitUntil("the footprint to be back to \(before)") { try HostFootprint.of(onekube) == before }
         #expect(!FileManager.default.fileExists(atPath: onekube.dataDirectory + "/containers/" + id))
         let refused = try Run.program("curl", ["-s", "--max-time", "2", "127.0.0.1:\(port)"])
         #expect(refused.status != 0, "the forwarder is gone")

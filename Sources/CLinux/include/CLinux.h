@@ -53,6 +53,16 @@ int cz_set_controlling_tty(int fd);
 int cz_send_fd(int socket, int fd);
 /// Receives one descriptor (close-on-exec); -1 with errno, or -1 and errno 0 at EOF.
 int cz_recv_fd(int socket);
+/// A message with up to 8 descriptors (SCM_RIGHTS) on a SOCK_SEQPACKET socket.
+int cz_send_message(int socket, const void *bytes, size_t length, const int *fds, int count);
+/// Receives one message and its descriptors (close-on-exec): the message length (0 at EOF) or -1.
+long cz_recv_message(int socket, void *bytes, size_t capacity, int *fds, int capacity_fds, int *count);
+/// Blocks SIGCHLD and returns a signalfd for it (close-on-exec).
+int cz_signalfd_sigchld(void);
+/// Unblocks every signal and restores default dispositions (a forked child of the zygote).
+void cz_reset_signals(void);
+/// Closes every descriptor from `low` up.
+int cz_close_from(int low);
 int cz_set_winsize(int fd, unsigned short rows, unsigned short cols);
 int cz_get_winsize(int fd, unsigned short *rows, unsigned short *cols);
 int cz_make_raw(int fd, void **saved);

@@ -34,6 +34,8 @@ public protocol CgroupManager: Sendable {
     func directories(_ name: String) -> [String]
     func oomKilled(_ name: String) -> Bool
     func stats(_ name: String) -> CgroupStats
+    /// The per-instance parents, made at start-up (so that they exist for the daemon's lifetime).
+    func createParents() throws
 }
 
 extension CgroupManager {
@@ -62,13 +64,6 @@ extension CgroupManager {
         try CgroupFiles.killAndRemove(directories(name))
     }
 
-    /// The per-instance parents, made at start-up (so that they exist for the daemon's lifetime).
-    public func createParents() throws {
-        let plan = plan("", limits: ResourceLimits())
-        for directory in plan.directories where parentDirectories.contains(directory) {
-            if mkdir(directory, 0o755) != 0 && errno != EEXIST { throw SystemError("mkdir", path: directory) }
-        }
-    }
 
     /// Container cgroups a previous daemon left (a crash): the children of the parents.
     public func leftovers() -> [String] {

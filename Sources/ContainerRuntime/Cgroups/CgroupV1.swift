@@ -1,13 +1,23 @@
+import Foundation
+import Glibc
+import Platform
+
 /// cgroup v1 (and the hybrid layout, whose v1 hierarchies hold the controllers): one directory
 /// per controller hierarchy, `<root>/<controller>/<parent>/<name>`.
+///
+/// Moving a process into a v1 cgroup waits for an RCU grace period (about 2 ms here), so a
+/// container joins only the hierarchies it needs: memory always (limits, OOM, usage), cpu and
+/// pids when limited. There is no devices cgroup: every writable file system a container sees
+/// is mounted nodev, so no device node it could make is usable (the same holds on v2, where a
+/// device filter would need eBPF).
 public struct CgroupV1Manager: CgroupManager {
     public let version = 1
     /// Controller name → hierarchy mount (`memory` → `/sys/fs/cgroup/memory`).
     public let hierarchies: [(controller: String, path: String)]
     public let parent: String
 
-    /// The controllers onekube uses, in the order it sets them up.
-    public static let controllers = ["memory", "cpu", "cpuacct", "pids", "devices"]
+    /// The controllers onekube uses.
+    public static let controllers = ["memory", "cpu", "pids"]
 
     public init(hierarchies: [(controller: String, path: String)], parent: String) {
         self.hierarchies = hierarchies
@@ -25,21 +35,31 @@ public struct CgroupV1Manager: CgroupManager {
 
     public var parentDirectories: [String] { distinctPaths.map { "\($0)/\(parent)" } }
 
+    /// Every hierarchy's directory for `name` (for removal, whichever it joined).
     public func directories(_ name: String) -> [String] { distinctPaths.map { "\($0)/\(parent)/\(name)" } }
 
-    /// Docker's device allow-list: the standard character devices and terminals; no disks.
-    public static let allowedDevices = [
-        "c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm",
-        "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm",
-    ]
+    /// The hierarchies a container with these limits joins.
+    func joined(_ limits: ResourceLimits) -> [String] {
+        var controllers = ["memory"]
+        if limits.cpuQuota != nil || (limits.cpuShares ?? 0) > 0 { controllers.append("cpu") }
+        if (limits.pidsLimit ?? 0) > 0 { controllers.append("pids") }
+        var paths: [String] = []
+        for controller in controllers {
+            if let path = hierarchy(controller), !paths.contains(path) { paths.append(path) }
+        }
+        return paths
+    }
 
     public func plan(_ name: String, limits: ResourceLimits) -> CgroupPlan {
+        let paths = joined(limits)
         var directories: [String] = []
-        for path in distinctPaths {
+        for path in paths {
             directories += ["\(path)/\(parent)", "\(path)/\(parent)/\(name)"]
         }
         var writes: [CgroupWrite] = []
-        func dir(_ controller: String) -> String? { hierarchy(controller).map { "\($0)/\(parent)/\(name)" } }
+        func dir(_ controller: String) -> String? {
+            hierarchy(controller).flatMap { paths.contains($0) ? "\($0)/\(parent)/\(name)" : nil }
+        }
         if let memory = dir("memory"), let bytes = limits.memoryBytes, bytes > 0 {
             writes.append(CgroupWrite("\(memory)/memory.limit_in_bytes", "\(bytes)"))
             if let swap = limits.effectiveMemorySwap {
@@ -58,12 +78,14 @@ public struct CgroupV1Manager: CgroupManager {
         if let pids = dir("pids"), let limit = limits.pidsLimit, limit > 0 {
             writes.append(CgroupWrite("\(pids)/pids.max", "\(limit)"))
         }
-        if let devices = dir("devices") {
-            writes.append(CgroupWrite("\(devices)/devices.deny", "a"))
-            writes += Self.allowedDevices.map { CgroupWrite("\(devices)/devices.allow", $0) }
+        return CgroupPlan(directories: directories, writes: writes, procsFiles: paths.map { "\($0)/\(parent)/\(name)/cgroup.procs" })
+    }
+
+    /// The parents in every hierarchy: `plan` only lists those a container joins.
+    public func createParents() throws {
+        for directory in parentDirectories {
+            if mkdir(directory, 0o755) != 0 && errno != EEXIST { throw SystemError("mkdir", path: directory) }
         }
-        return CgroupPlan(directories: directories, writes: writes,
-                          procsFiles: distinctPaths.map { "\($0)/\(parent)/\(name)/cgroup.procs" })
     }
 
     public func oomKilled(_ name: String) -> Bool {
@@ -77,13 +99,18 @@ public struct CgroupV1Manager: CgroupManager {
             let dir = "\(memory)/\(parent)/\(name)"
             stats.memoryUsage = CgroupFiles.int("\(dir)/memory.usage_in_bytes") ?? 0
             stats.memoryLimit = CgroupFiles.int("\(dir)/memory.limit_in_bytes") ?? 0
-        }
-        if let cpuacct = hierarchy("cpuacct") {
-            stats.cpuUsageNanoseconds = CgroupFiles.int("\(cpuacct)/\(parent)/\(name)/cpuacct.usage") ?? 0
-        }
-        if let pids = hierarchy("pids") {
-            stats.pids = CgroupFiles.int("\(pids)/\(parent)/\(name)/pids.current") ?? 0
+            let pids = CgroupFiles.pids("\(dir)/cgroup.procs")
+            stats.pids = Int64(pids.count)
+            stats.cpuUsageNanoseconds = pids.reduce(0) { $0 + Self.cpuNanoseconds(of: $1) }
         }
         return stats
+    }
+
+    /// User plus system time of a live process, from /proc (no cpuacct hierarchy is joined).
+    static func cpuNanoseconds(of pid: pid_t) -> Int64 {
+        guard let stat = try? FileSystem.readString("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") else { return 0 }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Int64(fields[11]), let system = Int64(fields[12]) else { return 0 }
+        return (user + system) * 1_000_000_000 / Int64(sysconf(Int32(_SC_CLK_TCK)))
     }
 }

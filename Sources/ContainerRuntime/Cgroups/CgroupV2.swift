@@ -1,3 +1,6 @@
+import Glibc
+import Platform
+
 /// The cgroup v2 unified hierarchy: `<root>/<parent>/<name>`, controllers enabled down the tree
 /// through `cgroup.subtree_control`.
 public struct CgroupV2Manager: CgroupManager {
@@ -49,6 +52,12 @@ public struct CgroupV2Manager: CgroupManager {
             writes.append(CgroupWrite("\(directory)/pids.max", "\(limit)"))
         }
         return CgroupPlan(directories: [parentDirectory, directory], writes: writes, procsFiles: ["\(directory)/cgroup.procs"])
+    }
+
+    public func createParents() throws {
+        for directory in parentDirectories {
+            if mkdir(directory, 0o755) != 0 && errno != EEXIST { throw SystemError("mkdir", path: directory) }
+        }
     }
 
     public func oomKilled(_ name: String) -> Bool {

@@ -135,23 +135,23 @@ extension ContainerService {
                                      capabilities: config.privileged ? CapabilitySet(mask: UInt64.max >> 23) : .dockerDefault,
                                      tty: config.tty, rows: UInt16(clamping: config.consoleSize.first ?? 0),
                                      columns: UInt16(clamping: config.consoleSize.dropFirst().first ?? 0)))
-            let spawned = try HelperLauncher.spawn(.exec, id: id, spec: spec, stdio: io.childStdio, consoleSocket: io.consoleSocket)
+            let spawned = try await HelperLauncher.spawn(
+                .exec, id: id, spec: spec, stdio: io.childStdio, consoleSocket: io.consoleSocket, zygote: zygote) { status in
+                    Task {
+                        _ = await reported.wait()
+                        let drainTimeout = Task {
+                            try? await Task.sleep(for: .seconds(2))
+                            io.shutdown()
+                        }
+                        await io.drained()
+                        drainTimeout.cancel()
+                        io.shutdown()
+                        exec.finish(exitCode: status)
+                        exec.hub.endRun()
+                    }
+                }
             io.closeChildEnds()
             try await io.start()
-            try ChildWatcher.shared.watch(pidfd: spawned.pidfd) { status in
-                Task {
-                    _ = await reported.wait()
-                    let drainTimeout = Task {
-                        try? await Task.sleep(for: .seconds(2))
-                        io.shutdown()
-                    }
-                    await io.drained()
-                    drainTimeout.cancel()
-                    io.shutdown()
-                    exec.finish(exitCode: status)
-                    exec.hub.endRun()
-                }
-            }
             let report = try await onDedicatedThread(name: "onekube-exec") { HelperLauncher.readReport(spawned.statusFD) }
             switch report {
             case .started(let pid):

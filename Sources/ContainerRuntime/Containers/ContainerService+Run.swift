@@ -56,9 +56,6 @@ extension ContainerService {
                                      columns: UInt16(clamping: config.consoleSize.dropFirst().first ?? 0)))
             try container.hub.beginRun()
             let prepared = clock.now
-            let spawned = try HelperLauncher.spawn(.container, id: record.id, spec: spec, stdio: processIO.childStdio,
-                                                   consoleSocket: processIO.consoleSocket)
-            processIO.closeChildEnds()
             let run = ActiveRun(io: processIO, attachment: attachment, forwarders: forwarders, cgroupName: cgroupName)
             container.state.withLock { inner in
                 // Input that came before the start (`docker run -i` attaches first) goes first.
@@ -68,10 +65,19 @@ extension ContainerService {
                 inner.pendingStdin = []
                 inner.stdinClosed = false
             }
-            try await processIO.start()
-            try ChildWatcher.shared.watch(pidfd: spawned.pidfd) { [weak self] status in
-                Task { await self?.runEnded(container, run: run, status: status) }
+            let spawned: HelperLauncher.Spawned
+            do {
+                spawned = try await HelperLauncher.spawn(
+                    .container, id: record.id, spec: spec, stdio: processIO.childStdio, consoleSocket: processIO.consoleSocket,
+                    zygote: zygote) { [weak self] status in
+                        Task { await self?.runEnded(container, run: run, status: status) }
+                    }
+            } catch {
+                container.state.withLock { $0.run = nil }
+                throw error
             }
+            processIO.closeChildEnds()
+            try await processIO.start()
             let report = try await onDedicatedThread(name: "onekube-start") { HelperLauncher.readReport(spawned.statusFD) }
             logger.debug("container process started", metadata: [
                 "id": "\(record.shortID)", "prepare": "\(prepared - begun)", "helper": "\(clock.now - prepared)",

@@ -16,11 +16,13 @@ public final class ContainerService: Service, Sendable {
     let cgroups: CgroupManager
     let containers = Mutex<[String: ManagedContainer]>([:])
     let execs = Mutex<[String: ExecInstance]>([:])
+    let zygote: HelperZygote
 
     public init(configuration: RuntimeConfiguration, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
         network = BridgeNetwork(bridge: configuration.bridge, network: configuration.podCIDR, logger: logger)
+        zygote = HelperZygote(logger: logger)
         guard let cgroups = CgroupDetection.manager(root: configuration.cgroupRoot, parent: configuration.cgroupParent) else {
             throw OnekubeError(.unsupported, "no cgroup controllers found under \(configuration.cgroupRoot)")
         }
@@ -225,6 +227,7 @@ public final class ContainerService: Service, Sendable {
             }
         }
         for exec in execs.withLock({ Array($0.values) }) { exec.kill() }
+        zygote.stop()
         cgroups.removeParents()
         network.tearDown()
         logger.info("containers stopped")

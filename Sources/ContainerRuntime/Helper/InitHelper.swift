@@ -23,14 +23,14 @@ enum InitHelper {
                 if spec.network != nil { hostSocket = try NetlinkSocket() }
             }
             guard cz_unshare(flags) == 0 else { throw SystemError("unshare") }
-            if spec.sandboxPID == nil {
-                try SandboxSetup.configure(hostname: spec.hostname, network: spec.network, hostSocket: hostSocket)
+            let cgroups = try CgroupProcs(spec.cgroupProcsFiles)
+            // The init sets up the network and mounts while we move it into its cgroups (a v1
+            // move waits for an RCU grace period): the two overlap.
+            let socket = hostSocket
+            let child = try forkContainerProcess(cgroups: cgroups, hasConsole: spec.process.tty) { gate in
+                ContainerInit.run(spec, hostSocket: socket, gate: gate)
             }
             hostSocket = nil
-            let cgroups = try CgroupProcs(spec.cgroupProcsFiles)
-            let child = try forkContainerProcess(cgroups: cgroups, hasConsole: spec.process.tty) { gate in
-                ContainerInit.run(spec, gate: gate)
-            }
             return HelperChannel.waitForExit(child)
         } catch let failure as HelperFailure {
             HelperChannel.reportError(failure.message, exitCode: failure.exitCode)
@@ -71,8 +71,16 @@ enum InitHelper {
 
 /// The container's init, forked by the helper inside the new namespaces.
 enum ContainerInit {
-    static func run(_ spec: InitSpec, gate: Int32) -> Never {
+    static func run(_ spec: InitSpec, hostSocket: NetlinkSocket?, gate: Int32) -> Never {
         _ = cz_set_pdeathsig(SIGKILL)
+        if spec.sandboxPID == nil {
+            do {
+                try SandboxSetup.configure(hostname: spec.hostname, network: spec.network, hostSocket: hostSocket)
+            } catch {
+                HelperChannel.reportError("error setting up the network: \(error)", exitCode: 128)
+                _exit(128)
+            }
+        }
         do {
             guard cz_unshare(Int32(CLONE_NEWNS)) == 0 else { throw SystemError("unshare", path: "mount namespace") }
             try MountExecutor.run(spec.rootfs)

@@ -50,13 +50,11 @@ public final class BridgeNetwork: Sendable {
                                  prefixLength: network.prefixLength, gateway: network.gateway)
     }
 
-    /// Gives the address back; the veth pair went with the container's network namespace, but a
-    /// host end still present (the namespace outlived its processes) is deleted.
+    /// Gives the address back. The veth pair needs no deleting: it goes with the container's
+    /// network namespace, which the kernel tears down (asynchronously) once its last process is
+    /// gone; deleting it here would add a synchronize_net to every container's exit.
     public func release(_ attachment: NetworkAttachment) {
         addresses.release(attachment.address)
-        if let socket = try? NetlinkSocket(), let link = try? socket.link(named: attachment.hostInterface) {
-            try? socket.deleteLink(index: link.index, name: attachment.hostInterface)
-        }
     }
 
     /// Removes the bridge (at a clean stop).

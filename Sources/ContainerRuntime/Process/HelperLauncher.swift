@@ -3,13 +3,13 @@ import Foundation
 import Glibc
 import Platform
 
-/// Starts the runtime helper (`/proc/self/exe __onekube-runtime <mode> <id>`) with posix_spawn —
-/// the daemon is multi-threaded and never forks or unshares itself — and reads what it reports.
+/// Starts runtime helpers (through the zygote, a `/proc/self/exe __onekube-runtime zygote` the
+/// daemon spawns; the daemon is multi-threaded and never forks or unshares itself) and reads
+/// what they report.
 enum HelperLauncher {
-    /// A spawned helper: its pid, a pidfd for the child watcher, and the read end of its status pipe.
+    /// A spawned helper: its pid and the read end of its status pipe.
     struct Spawned {
         var pid: pid_t
-        var pidfd: Int32
         var statusFD: Int32
     }
 
@@ -19,16 +19,32 @@ enum HelperLauncher {
     }
 
     /// `consoleSocket` becomes the helper's fd 5 (a terminal's master comes back over it).
+    /// Asks the zygote for a helper with these descriptors and the spec on fd 3; `onExit` gets the
+    /// helper's exit code (the container's). `consoleSocket` becomes fd 5 (a terminal's master
+    /// comes back over it).
     static func spawn(_ mode: RuntimeHelper.Mode, id: String, spec: some Encodable, stdio: (Int32, Int32, Int32),
-                      consoleSocket: Int32? = nil) throws -> Spawned {
+                      consoleSocket: Int32? = nil, zygote: HelperZygote,
+                      onExit: @escaping @Sendable (Int32) -> Void) async throws -> Spawned {
         let specFD = try memfd(with: try JSONEncoder().encode(spec))
         defer { close(specFD) }
         var status: [Int32] = [-1, -1]
         guard cz_pipe_cloexec(&status) == 0 else { throw SystemError("pipe2") }
         defer { close(status[1]) }
+        let descriptors = [stdio.0, stdio.1, stdio.2, specFD, status[1]] + (consoleSocket.map { [$0] } ?? [])
+        do {
+            let pid = try await zygote.spawn(mode, id: id, descriptors: descriptors, onExit: onExit)
+            return Spawned(pid: pid, statusFD: status[0])
+        } catch {
+            close(status[0])
+            throw error
+        }
+    }
 
+    /// posix_spawn of /proc/self/exe with `descriptors` as fds 0, 1, 2…, in its own process group
+    /// with default signals (the zygote; and helpers, were the zygote unavailable).
+    static func spawnProcess(arguments: [String], descriptors: [Int32]) throws -> pid_t {
         // Sources above the targets, so that no dup2 of the list overwrites a later source.
-        let sources = try ([stdio.0, stdio.1, stdio.2, specFD, status[1]] + (consoleSocket.map { [$0] } ?? [])).map { fd -> Int32 in
+        let sources = try descriptors.map { fd -> Int32 in
             let high = fcntl(fd, F_DUPFD_CLOEXEC, 10)
             guard high >= 0 else { throw SystemError("fcntl(F_DUPFD_CLOEXEC)") }
             return high
@@ -58,24 +74,13 @@ enum HelperLauncher {
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
 
         let executable = "/proc/self/exe"
-        let argv = (["onekube"] + RuntimeHelper.arguments(mode, id: id)).map { strdup($0) } + [nil]
+        let argv = (["onekube"] + arguments).map { strdup($0) } + [nil]
         let envp: [UnsafeMutablePointer<CChar>?] = [nil]
         defer { argv.forEach { free($0) } }
         var pid = pid_t()
         let rc = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
-        guard rc == 0 else {
-            close(status[0])
-            throw SystemError("posix_spawn", path: "runtime helper", errno: rc)
-        }
-        let pidfd = cz_pidfd_open(pid)
-        guard pidfd >= 0 else {
-            let error = SystemError("pidfd_open", path: "pid \(pid)")
-            kill(pid, SIGKILL)
-            _ = try? ProcessSpawner.wait(pid)
-            close(status[0])
-            throw error
-        }
-        return Spawned(pid: pid, pidfd: pidfd, statusFD: status[0])
+        guard rc == 0 else { throw SystemError("posix_spawn", path: "runtime helper", errno: rc) }
+        return pid
     }
 
     /// Blocks until the helper's process has exec'd (EOF on the status pipe) and says how it went.
