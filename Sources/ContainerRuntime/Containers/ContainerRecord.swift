@@ -39,6 +39,8 @@ public struct ContainerConfiguration: Codable, Sendable, Equatable {
     public var portBindings: [PortBinding]
     public var autoRemove: Bool
     public var networkDisabled: Bool
+    /// The pod sandbox whose network, IPC and UTS namespaces the container joins (nil: its own).
+    public var sandboxID: String?
     public var resources: ResourceLimits
     /// Opaque data of the API layer that created the container (Docker's request JSON).
     public var annotations: [String: String]
@@ -47,7 +49,9 @@ public struct ContainerConfiguration: Codable, Sendable, Equatable {
                 user: String, hostname: String, labels: [String: String] = [:], tty: Bool = false, openStdin: Bool = false,
                 stdinOnce: Bool = false, consoleSize: [Int] = [0, 0], stopSignal: String? = nil, stopTimeout: Int? = nil,
                 exposedPorts: [String] = [], portBindings: [PortBinding] = [], autoRemove: Bool = false,
-                networkDisabled: Bool = false, resources: ResourceLimits = ResourceLimits(), annotations: [String: String] = [:]) {
+                networkDisabled: Bool = false, sandboxID: String? = nil, resources: ResourceLimits = ResourceLimits(),
+                annotations: [String: String] = [:]) {
+        self.sandboxID = sandboxID
         self.image = image
         self.imageID = imageID
         self.layers = layers

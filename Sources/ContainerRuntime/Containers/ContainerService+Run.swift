@@ -38,15 +38,22 @@ extension ContainerService {
         do {
             let clock = ContinuousClock()
             let begun = clock.now
-            if !config.networkDisabled { attachment = try network.attachment(for: record.id) }
-            forwarders = try await publish(config.portBindings, to: attachment, record: record)
-            try writeEtcFiles(directory: directory, hostname: config.hostname, address: attachment?.address)
+            var sandbox: SandboxInfo?
+            if let sandboxID = config.sandboxID {
+                guard let info = self.sandbox(sandboxID) else { throw OnekubeError(.notFound, "No such sandbox: \(sandboxID)") }
+                sandbox = info
+            } else if !config.networkDisabled {
+                attachment = try network.attachment(for: record.id)
+            }
+            let address = sandbox?.address ?? attachment?.address
+            forwarders = try await publish(config.portBindings, to: address, record: record)
+            try writeEtcFiles(directory: directory, hostname: config.hostname, address: address)
             let plan = try cgroups.create(cgroupName, limits: config.resources)
             cgroupCreated = true
             let processIO = try ProcessIO(ProcessIO.Options(tty: config.tty, openStdin: config.openStdin), hub: container.hub)
             io = processIO
             let spec = InitSpec(
-                containerID: record.id, hostname: config.hostname, network: attachment,
+                containerID: record.id, sandboxPID: sandbox?.pid, hostname: config.hostname, network: attachment,
                 rootfs: RootfsPlan.container(layers: config.layers, containerDirectory: directory, etc: .init(
                     hostname: directory + "/hostname", hosts: directory + "/hosts", resolvConf: directory + "/resolv.conf")),
                 cgroupProcsFiles: plan.procsFiles,
@@ -93,9 +100,9 @@ extension ContainerService {
                     record.state.oomKilled = false
                     record.state.startedAt = .now()
                     record.state.finishedAt = nil
-                    record.state.ipAddress = attachment?.address.description
-                    record.state.gateway = attachment?.gateway.description
-                    record.state.prefixLength = attachment?.prefixLength
+                    record.state.ipAddress = address?.description
+                    record.state.gateway = (sandbox?.gateway ?? attachment?.gateway)?.description
+                    record.state.prefixLength = sandbox?.prefixLength ?? attachment?.prefixLength
                     record.state.publishedPorts = zip(config.portBindings, forwarders).map { binding, forwarder in
                         var bound = binding
                         bound.hostPort = forwarder.localAddress.port ?? binding.hostPort
@@ -126,11 +133,11 @@ extension ContainerService {
 
     /// Binds every published port before the container starts: a port in use fails the start
     /// with nothing half-created.
-    func publish(_ bindings: [PortBinding], to attachment: NetworkAttachment?, record: ContainerRecord) async throws -> [TCPForwarder] {
+    func publish(_ bindings: [PortBinding], to address: IPv4Address?, record: ContainerRecord) async throws -> [TCPForwarder] {
         var forwarders: [TCPForwarder] = []
         for binding in bindings {
-            guard let attachment else { break }
-            let target = try SocketAddress(ipAddress: attachment.address.description, port: binding.containerPort)
+            guard let address else { break }
+            let target = try SocketAddress(ipAddress: address.description, port: binding.containerPort)
             let host = binding.hostIP.isEmpty ? "0.0.0.0" : binding.hostIP
             do {
                 forwarders.append(try await TCPForwarder.start(host: host, port: binding.hostPort, backends: { [target] },
@@ -138,7 +145,7 @@ extension ContainerService {
             } catch {
                 for forwarder in forwarders { await forwarder.stop() }
                 let reason = (error as? IOError).map { String(cString: strerror($0.errnoCode)).lowercased() } ?? "\(error)"
-                throw OnekubeError(.internalError, "driver failed programming external connectivity on endpoint \(record.name) (\(record.id)): failed to bind host port for \(host):\(binding.hostPort):\(attachment.address):\(binding.containerPort)/\(binding.proto): \(reason)")
+                throw OnekubeError(.internalError, "driver failed programming external connectivity on endpoint \(record.name) (\(record.id)): failed to bind host port for \(host):\(binding.hostPort):\(address):\(binding.containerPort)/\(binding.proto): \(reason)")
             }
         }
         return forwarders

@@ -17,12 +17,13 @@ public final class ContainerService: Service, Sendable {
     let containers = Mutex<[String: ManagedContainer]>([:])
     let execs = Mutex<[String: ExecInstance]>([:])
     let zygote: HelperZygote
+    let sandboxes = Mutex<[String: ManagedSandbox]>([:])
 
     public init(configuration: RuntimeConfiguration, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
         network = BridgeNetwork(bridge: configuration.bridge, network: configuration.podCIDR, logger: logger)
-        zygote = HelperZygote(logger: logger)
+        zygote = HelperZygote(executable: configuration.helperExecutable, logger: logger)
         guard let cgroups = CgroupDetection.manager(root: configuration.cgroupRoot, parent: configuration.cgroupParent) else {
             throw OnekubeError(.unsupported, "no cgroup controllers found under \(configuration.cgroupRoot)")
         }
@@ -65,6 +66,11 @@ public final class ContainerService: Service, Sendable {
         let id = ContainerNames.newID()
         let directory = configuration.containersDirectory + "/" + id
         var config = config
+        if let sandboxID = config.sandboxID {
+            // Containers of a pod share its hostname (the pod's name).
+            guard let sandbox = sandbox(sandboxID) else { throw OnekubeError(.notFound, "No such sandbox: \(sandboxID)") }
+            config.hostname = sandbox.name
+        }
         if config.hostname.isEmpty { config.hostname = String(id.prefix(12)) }
         let container = try containers.withLock { all -> ManagedContainer in
             let taken = Set(all.values.map { $0.record.name })
@@ -227,6 +233,7 @@ public final class ContainerService: Service, Sendable {
             }
         }
         for exec in execs.withLock({ Array($0.values) }) { exec.kill() }
+        for sandbox in sandboxes.withLock({ Array($0.values) }) { try? await stopSandbox(sandbox.info.id) }
         zygote.stop()
         cgroups.removeParents()
         network.tearDown()

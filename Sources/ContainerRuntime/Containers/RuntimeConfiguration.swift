@@ -12,14 +12,19 @@ public struct RuntimeConfiguration: Sendable {
     public var cgroupRoot: String
     /// How long `onekube stop` lets each container stop before SIGKILL.
     public var shutdownStopTimeout: Int
+    /// The onekube executable whose hidden helper modes run containers: this very process's,
+    /// except in tests that drive the runtime from a test runner.
+    public var helperExecutable: String
 
     public init(dataDirectory: String, bridge: String = defaultBridge, podCIDR: IPv4Network,
-                cgroupRoot: String = "/sys/fs/cgroup", shutdownStopTimeout: Int = 10) {
+                cgroupRoot: String = "/sys/fs/cgroup", shutdownStopTimeout: Int = 10,
+                helperExecutable: String = "/proc/self/exe") {
         self.dataDirectory = dataDirectory
         self.bridge = bridge
         self.podCIDR = podCIDR
         self.cgroupRoot = cgroupRoot
         self.shutdownStopTimeout = shutdownStopTimeout
+        self.helperExecutable = helperExecutable
     }
 
     public var containersDirectory: String { dataDirectory + "/containers" }

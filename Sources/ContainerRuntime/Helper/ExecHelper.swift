@@ -30,6 +30,7 @@ enum SandboxHelper {
         HelperChannel.markStatusCloseOnExec()
         do {
             let spec = try HelperChannel.readSpec(SandboxSpec.self)
+            try CgroupProcs(spec.cgroupProcsFiles).add(getpid())
             let hostSocket = spec.network != nil ? try NetlinkSocket() : nil
             guard cz_unshare(Int32(CLONE_NEWNET) | Int32(CLONE_NEWUTS) | Int32(CLONE_NEWIPC)) == 0 else { throw SystemError("unshare") }
             try SandboxSetup.configure(hostname: spec.hostname, network: spec.network, hostSocket: hostSocket)

@@ -42,10 +42,13 @@ public struct ExecSpec: Codable, Sendable, Equatable {
 public struct SandboxSpec: Codable, Sendable, Equatable {
     public var hostname: String
     public var network: NetworkAttachment?
+    /// The holder joins these, so that a crashed daemon's successor finds and kills it.
+    public var cgroupProcsFiles: [String]
 
-    public init(hostname: String, network: NetworkAttachment?) {
+    public init(hostname: String, network: NetworkAttachment?, cgroupProcsFiles: [String]) {
         self.hostname = hostname
         self.network = network
+        self.cgroupProcsFiles = cgroupProcsFiles
     }
 }
 

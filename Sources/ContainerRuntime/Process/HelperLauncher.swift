@@ -40,9 +40,9 @@ enum HelperLauncher {
         }
     }
 
-    /// posix_spawn of /proc/self/exe with `descriptors` as fds 0, 1, 2…, in its own process group
-    /// with default signals (the zygote; and helpers, were the zygote unavailable).
-    static func spawnProcess(arguments: [String], descriptors: [Int32]) throws -> pid_t {
+    /// posix_spawn of onekube (`/proc/self/exe`) with `descriptors` as fds 0, 1, 2…, in its own
+    /// process group with default signals (the zygote).
+    static func spawnProcess(_ executable: String, arguments: [String], descriptors: [Int32]) throws -> pid_t {
         // Sources above the targets, so that no dup2 of the list overwrites a later source.
         let sources = try descriptors.map { fd -> Int32 in
             let high = fcntl(fd, F_DUPFD_CLOEXEC, 10)
@@ -73,7 +73,6 @@ enum HelperLauncher {
         posix_spawnattr_setpgroup(&attributes, 0)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
 
-        let executable = "/proc/self/exe"
         let argv = (["onekube"] + arguments).map { strdup($0) } + [nil]
         let envp: [UnsafeMutablePointer<CChar>?] = [nil]
         defer { argv.forEach { free($0) } }

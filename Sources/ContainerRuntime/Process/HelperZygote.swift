@@ -17,9 +17,11 @@ final class HelperZygote: Sendable {
     }
 
     private let state = Mutex(State())
+    let executable: String
     let logger: Logger
 
-    init(logger: Logger) {
+    init(executable: String, logger: Logger) {
+        self.executable = executable
         self.logger = logger
     }
 
@@ -67,7 +69,8 @@ final class HelperZygote: Sendable {
         }
         let pid: pid_t
         do {
-            pid = try HelperLauncher.spawnProcess(arguments: RuntimeHelper.arguments(.zygote, id: "zygote"), descriptors: [null, null, null, pair[1]])
+            pid = try HelperLauncher.spawnProcess(executable, arguments: RuntimeHelper.arguments(.zygote, id: "zygote"),
+                                                  descriptors: [null, null, null, pair[1]])
         } catch {
             close(pair[0])
             throw error
