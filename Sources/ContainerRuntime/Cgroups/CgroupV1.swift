@@ -81,6 +81,11 @@ public struct CgroupV1Manager: CgroupManager {
         return CgroupPlan(directories: directories, writes: writes, procsFiles: paths.map { "\($0)/\(parent)/\(name)/cgroup.procs" })
     }
 
+    /// Where the zygote sits while it keeps the cgroup lock warm (see `CgroupMoveWarmer`); a
+    /// crashed daemon's zygote is found there and killed like any leftover.
+    public var warmDirectory: String? { hierarchy("memory").map { "\($0)/\(parent)/warm" } }
+    var warmProcsFile: String? { warmDirectory.map { $0 + "/cgroup.procs" } }
+
     /// The parents in every hierarchy: `plan` only lists those a container joins.
     public func createParents() throws {
         for directory in parentDirectories {

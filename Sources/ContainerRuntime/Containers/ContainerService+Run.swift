@@ -16,6 +16,7 @@ extension ContainerService {
 
     func startLocked(_ container: ManagedContainer) async throws -> Bool {
         if container.run != nil { return false }
+        expectStarts()
         let record = container.record
         guard record.state.status != .removing else {
             throw OnekubeError(.conflict, "container \(record.id) is marked for removal and cannot be started")

@@ -18,6 +18,8 @@ public final class ContainerService: Service, Sendable {
     let execs = Mutex<[String: ExecInstance]>([:])
     let zygote: HelperZygote
     let sandboxes = Mutex<[String: ManagedSandbox]>([:])
+    /// v1 only (see `CgroupMoveWarmer`).
+    let warmer: CgroupMoveWarmer?
 
     public init(configuration: RuntimeConfiguration, logger: Logger) throws {
         self.configuration = configuration
@@ -28,6 +30,13 @@ public final class ContainerService: Service, Sendable {
             throw OnekubeError(.unsupported, "no cgroup controllers found under \(configuration.cgroupRoot)")
         }
         self.cgroups = cgroups
+        warmer = (cgroups as? CgroupV1Manager)?.warmProcsFile.map { CgroupMoveWarmer(procsFile: $0) }
+    }
+
+    /// Containers are about to start: on v1, get a cgroup move's grace period out of their way.
+    func expectStarts() {
+        guard let warmer, let pid = zygote.pid else { return }
+        warmer.poke(pid: pid)
     }
 
     public var cgroupVersion: Int { cgroups.version }
@@ -65,6 +74,7 @@ public final class ContainerService: Service, Sendable {
         }
         let id = ContainerNames.newID()
         let directory = configuration.containersDirectory + "/" + id
+        expectStarts()
         var config = config
         if let sandboxID = config.sandboxID {
             // Containers of a pod share its hostname (the pod's name).
@@ -178,8 +188,10 @@ public final class ContainerService: Service, Sendable {
             }
         }
         try cgroups.createParents()
+        if let warm = (cgroups as? CgroupV1Manager)?.warmDirectory { try FileSystem.createDirectory(warm) }
         try FileSystem.createDirectory(configuration.containersDirectory, mode: 0o700)
         try network.setUp()
+        try zygote.prestart()
         try reload()
     }
 
@@ -235,6 +247,7 @@ public final class ContainerService: Service, Sendable {
         for exec in execs.withLock({ Array($0.values) }) { exec.kill() }
         for sandbox in sandboxes.withLock({ Array($0.values) }) { try? await stopSandbox(sandbox.info.id) }
         zygote.stop()
+        if let warm = (cgroups as? CgroupV1Manager)?.warmDirectory { try? CgroupFiles.killAndRemove([warm]) }
         cgroups.removeParents()
         network.tearDown()
         logger.info("containers stopped")

@@ -11,6 +11,7 @@ import Synchronization
 final class HelperZygote: Sendable {
     private struct State {
         var socket: Int32 = -1
+        var pid: pid_t = 0
         var pending: [UInt64: (CheckedContinuation<pid_t, Error>, @Sendable (Int32) -> Void)] = [:]
         var exits: [pid_t: @Sendable (Int32) -> Void] = [:]
         var nextTag: UInt64 = 0
@@ -31,7 +32,7 @@ final class HelperZygote: Sendable {
         try await withCheckedThrowingContinuation { continuation in
             do {
                 try state.withLock { state in
-                    if state.socket < 0 { state.socket = try start() }
+                    if state.socket < 0 { (state.socket, state.pid) = try start() }
                     state.nextTag += 1
                     let tag = state.nextTag
                     let request = Array("spawn \(tag) \(mode.rawValue) \(id)".utf8)
@@ -47,6 +48,16 @@ final class HelperZygote: Sendable {
         }
     }
 
+    /// Starts the zygote now (at daemon start-up) rather than at the first request.
+    func prestart() throws {
+        try state.withLock { state in
+            if state.socket < 0 { (state.socket, state.pid) = try start() }
+        }
+    }
+
+    /// The zygote's pid, once started.
+    var pid: pid_t? { state.withLock { $0.socket >= 0 && $0.pid > 0 ? $0.pid : nil } }
+
     /// Closes the connection: the zygote exits (helpers it forked carry on).
     func stop() {
         let socket = state.withLock { state -> Int32 in
@@ -57,7 +68,7 @@ final class HelperZygote: Sendable {
     }
 
     /// Spawns the zygote with one end of a socket pair as its fd 3; a thread reads its answers.
-    private func start() throws -> Int32 {
+    private func start() throws -> (socket: Int32, pid: pid_t) {
         var pair: [Int32] = [-1, -1]
         guard socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
             throw SystemError("socketpair", path: "runtime helper zygote")
@@ -88,7 +99,7 @@ final class HelperZygote: Sendable {
         thread.stackSize = 256 << 10
         thread.start()
         logger.debug("runtime helper zygote started", metadata: ["pid": "\(pid)"])
-        return socket
+        return (socket, pid)
     }
 
     private func readAnswers(_ socket: Int32) {
