@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
     ],
     targets: [
         // C shims: only what Glibc or the C libraries' variadic/macro APIs do not expose to Swift.
@@ -42,6 +43,12 @@ let package = Package(
             "Platform", "SQLite", "HTTPClient", "CArchive", "CLinux",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .target(name: "KubeModel", dependencies: ["Platform"]),
+        .target(name: "ObjectStore", dependencies: [
+            "Platform", "SQLite",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "DequeModule", package: "swift-collections"),
+        ]),
         .target(name: "DockerAPI", dependencies: [
             "Images", "HTTPServer", "Platform",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -64,6 +71,8 @@ let package = Package(
         .testTarget(name: "ImagesTests", dependencies: ["Images", "Platform", "TestSupport", "CLinux"]),
         .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "Platform"]),
         .testTarget(name: "CLITests", dependencies: ["CLI", "Platform"]),
+        .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "Platform", "SQLite"]),
+        .testTarget(name: "KubeModelTests", dependencies: ["KubeModel", "Platform"]),
     ],
     swiftLanguageModes: [.v6]
 )

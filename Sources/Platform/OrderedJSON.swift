@@ -46,9 +46,59 @@ public indirect enum OrderedJSON: Sendable, Equatable {
         self = try parser.parseDocument()
     }
 
+    /// A member of an object; setting nil removes it, setting on a non-object makes it an object.
     public subscript(key: String) -> OrderedJSON? {
-        if case .object(let pairs) = self { return pairs.first(where: { $0.0 == key })?.1 }
-        return nil
+        get {
+            if case .object(let pairs) = self { return pairs.first(where: { $0.0 == key })?.1 }
+            return nil
+        }
+        set {
+            var pairs: [(String, OrderedJSON)]
+            if case .object(let existing) = self { pairs = existing } else { pairs = [] }
+            if let index = pairs.firstIndex(where: { $0.0 == key }) {
+                if let newValue { pairs[index].1 = newValue } else { pairs.remove(at: index) }
+            } else if let newValue {
+                pairs.append((key, newValue))
+            }
+            self = .object(pairs)
+        }
+    }
+
+    /// The value at a path of object keys (`["metadata", "name"]`).
+    public subscript(path path: [String]) -> OrderedJSON? {
+        get {
+            var current: OrderedJSON? = self
+            for key in path { current = current?[key] }
+            return current
+        }
+        set {
+            guard let first = path.first else {
+                if let newValue { self = newValue }
+                return
+            }
+            if path.count == 1 {
+                self[first] = newValue
+                return
+            }
+            var child = self[first] ?? .object([])
+            child[path: Array(path.dropFirst())] = newValue
+            self[first] = child
+        }
+    }
+
+    public var objectValue: [(String, OrderedJSON)]? { if case .object(let o) = self { return o } else { return nil } }
+    public var isNull: Bool { if case .null = self { return true } else { return false } }
+
+    /// Keys and string values of an object of strings (labels, annotations, selectors).
+    public var stringMap: [String: String]? {
+        guard case .object(let pairs) = self else { return nil }
+        var map: [String: String] = [:]
+        for (k, v) in pairs { if let s = v.stringValue { map[k] = s } }
+        return map
+    }
+
+    public static func stringMap(_ map: [String: String]) -> OrderedJSON {
+        .object(map.keys.sorted().map { ($0, .string(map[$0] ?? "")) })
     }
 
     public var stringValue: String? { if case .string(let s) = self { return s } else { return nil } }
