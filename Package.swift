@@ -49,6 +49,16 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "DequeModule", package: "swift-collections"),
         ]),
+        .target(name: "Registry", dependencies: [
+            "KubeModel", "ObjectStore", "Platform",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "APIServer", dependencies: [
+            "KubeModel", "ObjectStore", "Registry", "HTTPServer", "Platform",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "DockerAPI", dependencies: [
             "Images", "HTTPServer", "Platform",
             .product(name: "NIOCore", package: "swift-nio"),

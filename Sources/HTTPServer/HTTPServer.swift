@@ -146,17 +146,16 @@ final class HTTPConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
             let channel = context.channel
             let keepAlive = head.isKeepAlive
             let version = head.version
+            var request = HTTPServerRequest(method: head.method, uri: head.uri, headers: head.headers, body: body)
             if tooLarge {
-                let response = HTTPServerResponse(status: .payloadTooLarge, bytes: Array("request body too large\n".utf8))
-                Task { await Self.write(response, to: channel, version: version, keepAlive: false, logger: self.logger) }
-                return
+                request.body = ByteBuffer()
+                request.bodyExceededLimit = true
             }
-            let request = HTTPServerRequest(method: head.method, uri: head.uri, headers: head.headers, body: body)
             let responder = self.responder
             let logger = self.logger
             Task {
                 let response = await responder.respond(to: request)
-                await Self.write(response, to: channel, version: version, keepAlive: keepAlive, logger: logger)
+                await Self.write(response, to: channel, version: version, keepAlive: keepAlive && !request.bodyExceededLimit, logger: logger)
             }
         }
     }

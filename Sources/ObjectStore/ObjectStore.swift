@@ -130,9 +130,9 @@ public final class ObjectStore: Sendable {
         try writeLock.withLock { _ in
             // Decided inside the state lock without copying the state (a copy would make the
             // next mutation copy every object).
-            let (kind, proposed, revision) = try state.withLock { s -> (WatchEvent.Kind, OrderedJSON, Int64) in
+            let (kind, proposed, revision, previous) = try state.withLock { s -> (WatchEvent.Kind, OrderedJSON, Int64, OrderedJSON?) in
                 let (kind, value) = try decide(s)
-                return (kind, value, s.revision + 1)
+                return (kind, value, s.revision + 1, s.objects[key.resource]?[key]?.value)
             }
             var value = proposed
             value[path: ["metadata", "resourceVersion"]] = .string(String(revision))
@@ -148,7 +148,7 @@ public final class ObjectStore: Sendable {
                 }
             }
             let stored = StoredObject(key: key, revision: revision, value: value)
-            let event = WatchEvent(kind: kind, revision: revision, key: key, object: value)
+            let event = WatchEvent(kind: kind, revision: revision, key: key, object: value, previous: previous)
             let (compact, cutOff) = state.withLock { s -> (Bool, [Watcher]) in
                 s.revision = revision
                 if kind == .deleted {
@@ -227,7 +227,7 @@ public final class ObjectStore: Sendable {
         return try rows.compactMap { row in
             guard let rev = row[0].int64, let text = row[1].string, let key = ObjectKey(parsing: text),
                   let kind = row[2].string.flatMap(WatchEvent.Kind.init(rawValue:)), let bytes = row[3].bytes else { return nil }
-            return WatchEvent(kind: kind, revision: rev, key: key, object: try OrderedJSON(parsing: bytes))
+            return WatchEvent(kind: kind, revision: rev, key: key, object: try OrderedJSON(parsing: bytes), previous: nil)
         }
     }
 

@@ -15,6 +15,9 @@ public struct WatchEvent: Sendable {
     public var revision: Int64
     public var key: ObjectKey
     public var object: OrderedJSON
+    /// The state before this change (nil for ADDED, and for events replayed from the log), so
+    /// that filtered watches can tell an object leaving their selector.
+    public var previous: OrderedJSON?
 }
 
 /// Failures of store operations, mapped to Kubernetes `Status` by the API server.
