@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.30.0"),
     ],
     targets: [
         // C shims: only what Glibc or the C libraries' variadic/macro APIs do not expose to Swift.
@@ -34,6 +36,7 @@ let package = Package(
         ]),
         .target(name: "HTTPServer", dependencies: [
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -53,6 +56,16 @@ let package = Package(
             "KubeModel", "ObjectStore", "Platform",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .target(name: "Controllers", dependencies: [
+            "KubeModel", "ObjectStore", "Registry", "Platform",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .target(name: "NodeAgent", dependencies: [
+            "KubeModel", "ObjectStore", "Registry", "Platform",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         .target(name: "APIServer", dependencies: [
             "KubeModel", "ObjectStore", "Registry", "HTTPServer", "Platform",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -65,12 +78,14 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Daemon", dependencies: [
-            "DockerAPI", "Images", "HTTPServer", "Platform",
+            "DockerAPI", "Images", "HTTPServer", "Platform", "APIServer", "Controllers", "NodeAgent", "ObjectStore",
+            "Registry", "KubeModel", "SQLite",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "CLI", dependencies: [
             "Daemon", "HTTPClient", "Images", "Platform",
+            .product(name: "Yams", package: "Yams"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

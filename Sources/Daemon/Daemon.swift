@@ -1,9 +1,15 @@
+import APIServer
 import CLinux
+import Controllers
 import DockerAPI
 import HTTPServer
 import Images
+import KubeModel
 import Logging
+import NodeAgent
+import ObjectStore
 import Platform
+import Registry
 import SQLite
 import ServiceLifecycle
 
@@ -38,12 +44,38 @@ public enum Daemon {
             address: .unix(path: configuration.dockerSocketPath, mode: 0o660), responder: dockerAPI,
             logger: logger.withLabel("docker-api"))
 
+        // The control plane: its own SQLite connection (WAL lets image and object writes interleave).
+        let store = try ObjectStore(database: SQLiteDatabase(path: configuration.databasePath), logger: logger.withLabel("store"))
+        guard let serviceCIDR = IPv4Network(configuration.serviceCIDR) else {
+            throw OnekubeError(.invalidArgument, "invalid --service-cidr \(configuration.serviceCIDR)")
+        }
+        let registry = ObjectRegistry(store: store, allocator: ServiceAllocator(serviceCIDR: serviceCIDR), logger: logger.withLabel("registry"))
+        try ClusterBootstrap.ensureDefaults(registry: registry, apiHost: "127.0.0.1", apiPort: configuration.apiPort,
+                                            logger: logger.withLabel("bootstrap"))
+        let token = try APIToken.loadOrCreate(path: configuration.apiTokenPath)
+        let kubernetesAPI = KubernetesAPI(registry: registry, token: token, serverAddress: "127.0.0.1:\(configuration.apiPort)",
+                                          logger: logger.withLabel("apiserver"))
+        let certificates = configuration.certificates
+        try certificates.ensure(serviceIP: registry.allocator.apiServerServiceIP)
+        let apiServer = HTTPServer(address: .tls(host: "127.0.0.1", port: configuration.apiPort,
+                                                 certificatePath: certificates.serverCertificatePath, keyPath: certificates.serverKeyPath),
+                                   responder: kubernetesAPI,
+                                   logger: logger.withLabel("apiserver"), maxBodyBytes: KubernetesAPI.maxBodyBytes)
+
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: dockerServer)],
+            services: [
+                .init(service: dockerServer),
+                .init(service: apiServer),
+                .init(service: GarbageCollector(registry: registry, logger: logger.withLabel("garbage-collector"))),
+                .init(service: NamespaceController(registry: registry, logger: logger.withLabel("namespace-controller"))),
+                .init(service: NodeRegistration(registry: registry, nodeName: configuration.nodeName, controlPlane: true,
+                                                logger: logger.withLabel("node"))),
+            ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         logger.info("onekube daemon starting", metadata: ["version": "\(OnekubeVersion.string)", "dataDir": "\(configuration.dataDirectory)"])
         try await group.run()
+        store.closeWatches()
         logger.info("onekube daemon stopped")
     }
 }

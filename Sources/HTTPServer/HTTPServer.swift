@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import ServiceLifecycle
 import Synchronization
 import Glibc
@@ -12,11 +13,14 @@ public final class HTTPServer: Service, Sendable {
     public enum Address: Sendable, CustomStringConvertible {
         case unix(path: String, mode: mode_t)
         case tcp(host: String, port: Int)
+        /// TCP with TLS from a PEM certificate chain and key.
+        case tls(host: String, port: Int, certificatePath: String, keyPath: String)
 
         public var description: String {
             switch self {
             case .unix(let path, _): return "unix://\(path)"
             case .tcp(let host, let port): return "\(host):\(port)"
+            case .tls(let host, let port, _, _): return "https://\(host):\(port)"
             }
         }
     }
@@ -40,11 +44,22 @@ public final class HTTPServer: Service, Sendable {
         let responder = self.responder
         let logger = self.logger
         let maxBodyBytes = self.maxBodyBytes
+        var tls: NIOSSLContext?
+        if case .tls(_, _, let certificatePath, let keyPath) = address {
+            let configuration = TLSConfiguration.makeServerConfiguration(
+                certificateChain: try NIOSSLCertificate.fromPEMFile(certificatePath).map { .certificate($0) },
+                privateKey: .privateKey(try NIOSSLPrivateKey(file: keyPath, format: .pem)))
+            tls = try NIOSSLContext(configuration: configuration)
+        }
+        let tlsContext = tls
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { [weak self] channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tlsContext {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tlsContext))
+                    }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(
                         HTTPConnectionHandler(responder: responder, logger: logger, maxBodyBytes: maxBodyBytes))
@@ -59,7 +74,7 @@ public final class HTTPServer: Service, Sendable {
                 try? await server.close()
                 throw HTTPServerError(message: "chmod \(path): \(String(cString: strerror(errno)))")
             }
-        case .tcp(let host, let port):
+        case .tcp(let host, let port), .tls(let host, let port, _, _):
             server = try await bootstrap.bind(host: host, port: port).get()
         }
         logger.info("listening", metadata: ["address": "\(address)"])

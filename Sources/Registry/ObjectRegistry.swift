@@ -119,7 +119,10 @@ public final class ObjectRegistry: Sendable {
                 return next
             }
             if let serviceBefore { allocator.releaseUnused(before: serviceBefore, after: stored.value) }
-            if stored.value.deletionTimestamp != nil && stored.value.finalizers.isEmpty {
+            // A deleting object goes when its last finalizer does (a namespace also waits for
+            // the `kubernetes` finalizer in its spec).
+            if stored.value.deletionTimestamp != nil && stored.value.finalizers.isEmpty
+                && (stored.value[path: ["spec", "finalizers"]]?.arrayValue ?? []).isEmpty {
                 return try removeNow(type, stored)
             }
             return stored

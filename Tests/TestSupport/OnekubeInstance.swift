@@ -6,6 +6,14 @@ public final class OnekubeInstance: @unchecked Sendable {
     public let dataDirectory: String
     let scratch: TemporaryDirectory
     public private(set) var startResult: ProcessResult?
+    /// The Kubernetes API's port (free on 127.0.0.1) and the kubeconfig `start` writes.
+    public let apiPort: Int
+    public let kubeconfigPath: String
+    public var apiServerURL: String { "https://127.0.0.1:\(apiPort)" }
+    public var caCertificatePath: String { dataDirectory + "/pki/ca.crt" }
+    public var apiToken: String {
+        ((try? String(contentsOfFile: dataDirectory + "/api-token", encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+    }
 
     /// The onekube executable under test (`ONEKUBE_BIN`, else the package's debug build).
     public static var binary: String {
@@ -16,6 +24,8 @@ public final class OnekubeInstance: @unchecked Sendable {
     public init(start: Bool = true, arguments: [String] = []) throws {
         scratch = try TemporaryDirectory("onekube-data")
         dataDirectory = scratch.path + "/data"
+        apiPort = try freePort()
+        kubeconfigPath = scratch.path + "/kubeconfig"
         if start { try self.start(arguments) }
     }
 
@@ -28,7 +38,8 @@ public final class OnekubeInstance: @unchecked Sendable {
 
     @discardableResult
     public func start(_ arguments: [String] = []) throws -> ProcessResult {
-        let result = try Run.checked(Self.binary, ["start", "--data-dir", dataDirectory] + arguments)
+        let result = try Run.checked(Self.binary, ["start", "--data-dir", dataDirectory, "--api-port", String(apiPort),
+                                                   "--kubeconfig", kubeconfigPath] + arguments)
         startResult = result
         return result
     }
@@ -60,6 +71,20 @@ public final class OnekubeInstance: @unchecked Sendable {
         env["DOCKER_HOST"] = dockerHost
         return try Run.program("docker", arguments, environment: env)
     }
+
+    /// A kubectl build (`kubectl`, the dispatcher, by default) against this instance, with a
+    /// discovery cache of its own.
+    @discardableResult
+    public func kubectl(_ arguments: [String], binary: String = "kubectl", stdin: String? = nil,
+                        environment: [String: String] = [:]) throws -> ProcessResult {
+        var env = environment
+        env["KUBECONFIG"] = kubeconfigPath
+        env["HOME"] = scratch.path
+        return try Run.program(binary, ["--cache-dir", scratch.path + "/kube-cache"] + arguments, environment: env, stdin: stdin,
+                               directory: scratch.path)
+    }
+
+    public var scratchDirectory: String { scratch.path }
 
     public var daemonLog: String {
         (try? String(contentsOfFile: dataDirectory + "/onekube.log", encoding: .utf8)) ?? ""

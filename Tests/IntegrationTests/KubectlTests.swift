@@ -1,0 +1,180 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The real kubectl — the dispatcher and every build installed beside it — against onekube.
+@Suite("The real kubectl drives onekube's API")
+struct KubectlTests {
+    static let builds = ["kubectl"] + KubectlBuilds.all
+
+    static let examples = Fixtures.packageRoot + "/Resources/examples"
+
+    @Test func theMachineHasTheKubectlBuilds() {
+        // CI machines ship 1.27–1.33 beside the dispatcher; a missing build must fail loudly.
+        #expect(KubectlBuilds.all.count >= 7, "\(KubectlBuilds.all)")
+    }
+
+    @Test("the walkthrough's commands", arguments: builds)
+    func walkthrough(kubectl: String) throws {
+        let onekube = try OnekubeInstance()
+        func run(_ args: [String], stdin: String? = nil) throws -> ProcessResult {
+            try onekube.kubectl(args, binary: kubectl, stdin: stdin)
+        }
+        func ok(_ args: [String], stdin: String? = nil) throws -> String {
+            let result = try run(args, stdin: stdin)
+            #expect(result.status == 0, "kubectl \(args.joined(separator: " ")): \(result)")
+            return result.stdout
+        }
+        let version = try ok(["version"])
+        #expect(version.contains("Server Version: v1.32.0"), "\(version)")
+
+        let nodes = try ok(["get", "nodes"]).split(separator: "\n").map(String.init)
+        #expect(nodes.first == "NAME      STATUS   ROLES           AGE   VERSION")
+        #expect(nodes.count == 2 && nodes[1].hasPrefix("onekube   Ready    control-plane   "), "\(nodes)")
+        #expect(nodes.last?.hasSuffix("v1.32.0") == true)
+        let wide = try ok(["get", "nodes", "-o", "wide"])
+        #expect(wide.contains("INTERNAL-IP") && wide.contains("onekube://0.1.0"), "\(wide)")
+
+        let namespaces = try ok(["get", "ns"])
+        for ns in ["default", "kube-node-lease", "kube-public", "kube-system"] {
+            #expect(namespaces.contains("\(ns) ") && namespaces.contains("Active"), "\(namespaces)")
+        }
+
+        #expect(try ok(["create", "-f", Self.examples + "/kubia-rc.yaml"]) == "replicationcontroller/kubia created\n")
+        let duplicate = try run(["create", "-f", Self.examples + "/kubia-rc.yaml"])
+        #expect(duplicate.status == 1)
+        #expect(duplicate.stderr.contains("Error from server (AlreadyExists): error when creating \"\(Self.examples)/kubia-rc.yaml\": replicationcontrollers \"kubia\" already exists"), "\(duplicate)")
+        let rcs = try ok(["get", "rc"]).split(separator: "\n").map(String.init)
+        #expect(rcs.first == "NAME    DESIRED   CURRENT   READY   AGE")
+        #expect(rcs.last?.hasPrefix("kubia   3         0         0       ") == true, "\(rcs)")
+
+        #expect(try ok(["expose", "rc", "kubia", "--type=LoadBalancer", "--name", "kubia-http"]) == "service/kubia-http exposed\n")
+        let services = try ok(["get", "svc"]).split(separator: "\n").map(String.init)
+        #expect(services.first?.hasPrefix("NAME         TYPE           CLUSTER-IP") == true, "\(services)")
+        #expect(services.contains { $0.hasPrefix("kubernetes   ClusterIP      10.96.0.1 ") && $0.contains("443/TCP") }, "\(services)")
+        #expect(services.contains { $0.hasPrefix("kubia-http   LoadBalancer   10.") && $0.contains("<pending>") && $0.contains("8080:3") }, "\(services)")
+
+        #expect(try ok(["scale", "rc", "kubia", "--replicas=5"]) == "replicationcontroller/kubia scaled\n")
+        #expect(try ok(["get", "rc", "kubia", "-o", "jsonpath={.spec.replicas}"]) == "5")
+        #expect(try ok(["label", "node", "onekube", "ssd=true"]) == "node/onekube labeled\n")
+        #expect(try ok(["get", "nodes", "-l", "ssd=true", "-o", "name"]) == "node/onekube\n")
+        #expect(try ok(["get", "nodes", "--show-labels"]).contains("ssd=true"))
+        #expect(try ok(["annotate", "rc", "kubia", "owner=luksa"]) == "replicationcontroller/kubia annotated\n")
+
+        #expect(try ok(["apply", "-f", Self.examples + "/kubia-manual.yaml"]) == "pod/kubia-manual created\n")
+        #expect(try ok(["apply", "-f", Self.examples + "/kubia-manual.yaml"]) == "pod/kubia-manual unchanged\n")
+        let labelled = try String(contentsOfFile: Self.examples + "/kubia-manual.yaml", encoding: .utf8)
+            .replacingOccurrences(of: "  name: kubia-manual\n", with: "  name: kubia-manual\n  labels:\n    env: debug\n")
+        #expect(try ok(["apply", "-f", "-"], stdin: labelled) == "pod/kubia-manual configured\n")
+        #expect(try ok(["get", "pod", "kubia-manual", "-o", "jsonpath={.metadata.labels.env}"]) == "debug")
+        let ssa = labelled.replacingOccurrences(of: "kubia-manual", with: "kubia-ssa")
+        #expect(try ok(["apply", "--server-side", "-f", "-"], stdin: ssa) == "pod/kubia-ssa serverside-applied\n")
+
+        let pods = try ok(["get", "pods"]).split(separator: "\n").map(String.init)
+        #expect(pods.first == "NAME           READY   STATUS    RESTARTS   AGE")
+        #expect(pods.contains { $0.hasPrefix("kubia-manual   0/1     Pending   0          ") }, "\(pods)")
+        let json = try ok(["get", "pod", "kubia-manual", "-o", "json"])
+        #expect(json.contains("\"imagePullPolicy\": \"Always\"") && json.contains("\"qosClass\": \"BestEffort\""), "\(json)")
+        #expect(try ok(["get", "all"]).contains("service/kubia-http"))
+
+        let missing = try run(["get", "pod", "nope"])
+        #expect(missing.status == 1)
+        #expect(missing.stderr == "Error from server (NotFound): pods \"nope\" not found\n")
+
+        let described = try ok(["describe", "node", "onekube"])
+        #expect(described.contains("Name:               onekube") && described.contains("Ready            True"), "\(described)")
+        #expect(try ok(["describe", "svc", "kubia-http"]).contains("Type:                     LoadBalancer"))
+        #expect(try ok(["describe", "rc", "kubia"]).contains("Replicas:     0 current / 5 desired"))
+        #expect(try ok(["describe", "pod", "kubia-manual"]).contains("Status:           Pending"))
+
+        let info = try ok(["cluster-info"])
+        #expect(info.hasPrefix("Kubernetes control plane is running at \(onekube.apiServerURL)"), "\(info)")
+        #expect(try ok(["api-resources"]).contains("pods                              po           v1                                true         Pod"))
+
+        #expect(try ok(["delete", "pod", "kubia-manual"]) == "pod \"kubia-manual\" deleted\n")
+        #expect(try ok(["delete", "svc", "kubia-http"]) == "service \"kubia-http\" deleted\n")
+        #expect(try ok(["delete", "rc", "kubia"]) == "replicationcontroller \"kubia\" deleted\n")
+        #expect(try run(["get", "rc", "kubia"]).status == 1)
+    }
+
+    @Test func watchShowsChangesAsTheyHappen() throws {
+        let onekube = try OnekubeInstance()
+        let log = onekube.scratchDirectory + "/watch.log"
+        let watch = try BackgroundProcess("kubectl", ["--cache-dir", onekube.scratchDirectory + "/kube-cache", "get", "pods", "-w"],
+                                          logPath: log, environment: ["KUBECONFIG": onekube.kubeconfigPath, "HOME": onekube.scratchDirectory])
+        defer { watch.stop() }
+        try waitUntil("the watch to start") { try onekube.kubectl(["get", "pods"]).status == 0 }
+        usleep(500_000)
+        #expect(try onekube.kubectl(["run", "kubia", "--image=luksa/kubia", "--port=8080"]).stdout == "pod/kubia created\n")
+        try waitUntil("the watch to print the pod") { watch.log.contains("kubia   0/1     Pending") }
+        #expect(try onekube.kubectl(["label", "pod", "kubia", "tier=web"]).status == 0)
+        try waitUntil("the modification") { watch.log.components(separatedBy: "kubia ").count >= 3 }
+        #expect(watch.log.hasPrefix("NAME    READY   STATUS    RESTARTS   AGE\n"), "\(watch.log)")
+    }
+
+    @Test func ownersTakeTheirDependentsAlong() throws {
+        let onekube = try OnekubeInstance()
+        _ = try onekube.kubectl(["create", "-f", Self.examples + "/kubia-rc.yaml"])
+        let uid = try onekube.kubectl(["get", "rc", "kubia", "-o", "jsonpath={.metadata.uid}"]).stdout
+        func dependent(_ name: String) -> String {
+            """
+            {"apiVersion":"v1","kind":"Pod","metadata":{"name":"\(name)","labels":{"app":"kubia"},
+             "ownerReferences":[{"apiVersion":"v1","kind":"ReplicationController","name":"kubia","uid":"\(uid)","controller":true,"blockOwnerDeletion":true}]},
+             "spec":{"containers":[{"name":"kubia","image":"luksa/kubia"}]}}
+            """
+        }
+        for name in ["kubia-a", "kubia-b"] { #expect(try onekube.kubectl(["create", "-f", "-"], stdin: dependent(name)).status == 0) }
+        #expect(try onekube.kubectl(["describe", "pod", "kubia-a"]).stdout.contains("Controlled By:  ReplicationController/kubia"))
+        #expect(try onekube.kubectl(["delete", "rc", "kubia"]).status == 0)
+        try waitUntil("the garbage collector") { try onekube.kubectl(["get", "pods", "-o", "name"]).stdout.isEmpty }
+
+        // Foreground: kubectl waits until the dependents went first.
+        _ = try onekube.kubectl(["create", "-f", Self.examples + "/kubia-rc.yaml"])
+        let uid2 = try onekube.kubectl(["get", "rc", "kubia", "-o", "jsonpath={.metadata.uid}"]).stdout
+        #expect(try onekube.kubectl(["create", "-f", "-"], stdin: dependent("kubia-c").replacingOccurrences(of: uid, with: uid2)).status == 0)
+        let foreground = try onekube.kubectl(["delete", "rc", "kubia", "--cascade=foreground"])
+        #expect(foreground.status == 0, "\(foreground)")
+        #expect(try onekube.kubectl(["get", "pods", "-o", "name"]).stdout.isEmpty)
+
+        // Orphan: the dependents stay, without the reference.
+        _ = try onekube.kubectl(["create", "-f", Self.examples + "/kubia-rc.yaml"])
+        let uid3 = try onekube.kubectl(["get", "rc", "kubia", "-o", "jsonpath={.metadata.uid}"]).stdout
+        #expect(try onekube.kubectl(["create", "-f", "-"], stdin: dependent("kubia-d").replacingOccurrences(of: uid, with: uid3)).status == 0)
+        #expect(try onekube.kubectl(["delete", "rc", "kubia", "--cascade=orphan"]).status == 0)
+        try waitUntil("the orphaning") {
+            try onekube.kubectl(["get", "pod", "kubia-d", "-o", "jsonpath={.metadata.ownerReferences}"]).stdout.isEmpty
+        }
+    }
+
+    @Test func deletingANamespaceDeletesWhatItHolds() throws {
+        let onekube = try OnekubeInstance()
+        #expect(try onekube.kubectl(["create", "namespace", "scratch"]).stdout == "namespace/scratch created\n")
+        #expect(try onekube.kubectl(["-n", "scratch", "run", "p", "--image=busybox"]).status == 0)
+        #expect(try onekube.kubectl(["-n", "scratch", "create", "configmap", "c", "--from-literal=a=b"]).status == 0)
+        let deleted = try onekube.kubectl(["delete", "namespace", "scratch"])
+        #expect(deleted.stdout == "namespace \"scratch\" deleted\n", "\(deleted)")
+        #expect(try onekube.kubectl(["get", "ns", "scratch"]).status == 1)
+        let refused = try onekube.kubectl(["-n", "gone", "run", "p", "--image=busybox"])
+        #expect(refused.stderr == "Error from server (NotFound): namespaces \"gone\" not found\n", "\(refused)")
+    }
+
+    @Test func requestsWithoutTheTokenAreRefused() throws {
+        let onekube = try OnekubeInstance()
+        let anonymous = try Run.program("curl", ["-s", "--cacert", onekube.caCertificatePath, onekube.apiServerURL + "/api/v1/pods"])
+        #expect(anonymous.stdout.contains(#""reason":"Unauthorized""#) && anonymous.stdout.contains(#""code":401"#), "\(anonymous)")
+        let authorized = try Run.program("curl", ["-s", "--cacert", onekube.caCertificatePath, "-H", "Authorization: Bearer \(onekube.apiToken)",
+                                                  onekube.apiServerURL + "/api/v1/namespaces"])
+        #expect(authorized.stdout.contains(#""kind":"NamespaceList""#), "\(authorized)")
+        let health = try Run.program("curl", ["-s", "--cacert", onekube.caCertificatePath, onekube.apiServerURL + "/healthz"])
+        #expect(health.stdout == "ok")
+    }
+
+    @Test func deleteRemovesTheContextAgain() throws {
+        let onekube = try OnekubeInstance()
+        let config = try String(contentsOfFile: onekube.kubeconfigPath, encoding: .utf8)
+        #expect(config.contains("current-context: onekube") && config.contains("certificate-authority-data"))
+        #expect(try onekube.onekube(["delete"]).status == 0)
+        let after = try String(contentsOfFile: onekube.kubeconfigPath, encoding: .utf8)
+        #expect(!after.contains("onekube"), "\(after)")
+    }
+}
