@@ -56,6 +56,8 @@ extension HTTPServerRequest {
     }
 
     func jsonBody() throws -> OrderedJSON {
+        // client-go's typed clients try protobuf first and fall back to JSON on 415.
+        if contentType == "application/vnd.kubernetes.protobuf" { throw APIError.unsupportedMediaType(contentType) }
         guard body.readableBytes > 0 else { throw APIError.badRequest("the request body is empty") }
         do {
             return try OrderedJSON(parsing: bodyBytes)

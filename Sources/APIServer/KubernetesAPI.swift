@@ -28,6 +28,7 @@ public final class KubernetesAPI: HTTPResponder {
     }
 
     public static let maxBodyBytes = 3 << 20
+    static let openAPIv2 = OpenAPIv2.protobuf
 
     var store: ObjectStore { registry.store }
 
@@ -65,6 +66,10 @@ public final class KubernetesAPI: HTTPResponder {
         case "/api": return Self.json(Discovery.apiVersions(serverAddress: serverAddress))
         case "/apis": return Self.json(Discovery.apiGroupList)
         case "/openapi/v3": return Self.json(Discovery.openAPIRoot)
+        case "/openapi/v2":
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Type", value: "application/com.github.proto-openapi.spec.v2.v1.0+protobuf")
+            return HTTPServerResponse(status: .ok, headers: headers, bytes: Self.openAPIv2)
         default: break
         }
         if path.hasPrefix("/openapi/v3/") {

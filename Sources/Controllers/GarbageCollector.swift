@@ -45,18 +45,16 @@ public final class GarbageCollector: Service {
     }
 
     func handle(_ event: WatchEvent) {
+        let object = event.object
         switch event.kind {
         case .deleted:
-            collectDependents(ofUID: event.object.uid)
+            collectDependents(ofUID: object.uid)
+            // An owner deleting in the foreground may have been waiting for this one.
+            for owner in object.ownerReferences where owner.blockOwnerDeletion { finishForeground(ownerUID: owner.uid) }
         case .modified, .added:
-            let object = event.object
-            guard object.deletionTimestamp != nil else {
-                // A dependent whose owner is being deleted in the foreground may let it go.
-                for owner in object.ownerReferences where owner.blockOwnerDeletion { finishForeground(ownerUID: owner.uid) }
-                return
-            }
+            guard object.deletionTimestamp != nil else { return }
             if object.finalizers.contains("orphan") { orphanDependents(of: object, key: event.key) }
-            if object.finalizers.contains("foregroundDeletion") { deleteForeground(object, key: event.key) }
+            if object.finalizers.contains("foregroundDeletion") { deleteForeground(object) }
         }
     }
 
@@ -81,27 +79,24 @@ public final class GarbageCollector: Service {
         }
     }
 
-    func deleteForeground(_ owner: OrderedJSON, key: ObjectKey) {
-        let blocking = dependents(ofUID: owner.uid)
-        for (type, dependent) in blocking where dependent.value.deletionTimestamp == nil {
+    func deleteForeground(_ owner: OrderedJSON) {
+        for (type, dependent) in dependents(ofUID: owner.uid) where dependent.value.deletionTimestamp == nil {
             delete(type, dependent, policy: "Foreground")
         }
-        finishForeground(ownerUID: owner.uid, key: key)
+        finishForeground(ownerUID: owner.uid)
     }
 
     /// Removes `foregroundDeletion` from the owner once no blocking dependent is left.
-    func finishForeground(ownerUID: String, key: ObjectKey? = nil) {
+    func finishForeground(ownerUID: String) {
         let stillBlocking = dependents(ofUID: ownerUID).contains { _, dependent in
             dependent.value.ownerReferences.contains { $0.uid == ownerUID && $0.blockOwnerDeletion }
         }
         guard !stillBlocking else { return }
         for type in ResourceCatalog.all {
-            let candidates = key.map { k in store.get(k).map { [$0] } ?? [] }
-                ?? store.list(ObjectScope(resource: type.storageName)).items.filter { $0.value.uid == ownerUID }
-            for owner in candidates where owner.value.uid == ownerUID && owner.value.finalizers.contains("foregroundDeletion") {
-                removeFinalizer("foregroundDeletion", from: owner, type: ResourceCatalog.all.first { $0.storageName == owner.key.resource } ?? type)
+            for owner in store.list(ObjectScope(resource: type.storageName)).items
+            where owner.value.uid == ownerUID && owner.value.finalizers.contains("foregroundDeletion") {
+                removeFinalizer("foregroundDeletion", from: owner, type: type)
             }
-            if key != nil { return }
         }
     }
 
@@ -146,11 +141,16 @@ public final class GarbageCollector: Service {
         return registry.get(type, namespace: namespace, name: reference.name)?.value.uid == reference.uid
     }
 
-    /// Dependents all of whose owners are gone.
+    /// Dependents all of whose owners are gone, and deletions waiting on the collector.
     func sweep() {
         for type in ResourceCatalog.all {
-            for item in store.list(ObjectScope(resource: type.storageName)).items where !item.value.ownerReferences.isEmpty {
-                guard item.value.deletionTimestamp == nil else { continue }
+            for item in store.list(ObjectScope(resource: type.storageName)).items {
+                if item.value.deletionTimestamp != nil {
+                    if item.value.finalizers.contains("foregroundDeletion") { deleteForeground(item.value) }
+                    if item.value.finalizers.contains("orphan") { orphanDependents(of: item.value, key: item.key) }
+                    continue
+                }
+                guard !item.value.ownerReferences.isEmpty else { continue }
                 if !item.value.ownerReferences.contains(where: { ownerExists($0, namespace: item.key.namespace) }) {
                     delete(type, item, policy: "Background")
                 }

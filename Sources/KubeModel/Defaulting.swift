@@ -35,7 +35,10 @@ public enum Defaulting {
             var labels = object.labels
             labels["kubernetes.io/metadata.name"] = object.name
             object.labels = labels
-            if object[path: ["spec", "finalizers"]] == nil { object[path: ["spec", "finalizers"]] = .array([.string("kubernetes")]) }
+            // A terminating namespace loses the finalizer; only a live one gets it.
+            if object[path: ["spec", "finalizers"]] == nil && object.deletionTimestamp == nil {
+                object[path: ["spec", "finalizers"]] = .array([.string("kubernetes")])
+            }
             if object[path: ["status", "phase"]] == nil { object[path: ["status", "phase"]] = .string("Active") }
         case "Service":
             var spec = object["spec"] ?? .object([])

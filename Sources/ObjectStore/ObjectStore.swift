@@ -123,16 +123,23 @@ public final class ObjectStore: Sendable {
         }
     }
 
-    /// The one write path: decide under the write lock, commit to SQLite, then publish.
+    /// The one write path: decide under the write lock, commit to SQLite, then publish. An update
+    /// that changes nothing writes nothing and keeps the resourceVersion, as the apiserver does.
     private func write(
         _ key: ObjectKey, _ decide: (State) throws -> (WatchEvent.Kind, OrderedJSON)
     ) throws -> StoredObject {
         try writeLock.withLock { _ in
             // Decided inside the state lock without copying the state (a copy would make the
             // next mutation copy every object).
-            let (kind, proposed, revision, previous) = try state.withLock { s -> (WatchEvent.Kind, OrderedJSON, Int64, OrderedJSON?) in
+            let (kind, proposed, revision, current) = try state.withLock { s -> (WatchEvent.Kind, OrderedJSON, Int64, StoredObject?) in
                 let (kind, value) = try decide(s)
-                return (kind, value, s.revision + 1, s.objects[key.resource]?[key]?.value)
+                return (kind, value, s.revision + 1, s.objects[key.resource]?[key])
+            }
+            let previous = current?.value
+            if kind == .modified, let current {
+                var unchanged = proposed
+                unchanged[path: ["metadata", "resourceVersion"]] = current.value[path: ["metadata", "resourceVersion"]]
+                if unchanged == current.value { return current }
             }
             var value = proposed
             value[path: ["metadata", "resourceVersion"]] = .string(String(revision))

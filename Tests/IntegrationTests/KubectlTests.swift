@@ -26,7 +26,8 @@ struct KubectlTests {
             return result.stdout
         }
         let version = try ok(["version"])
-        #expect(version.contains("Server Version: v1.32.0"), "\(version)")
+        // 1.27 prints the whole version.Info struct; later builds just the gitVersion.
+        #expect(version.contains("Server Version: v1.32.0") || version.contains("GitVersion:\"v1.32.0\""), "\(version)")
 
         let nodes = try ok(["get", "nodes"]).split(separator: "\n").map(String.init)
         #expect(nodes.first == "NAME      STATUS   ROLES           AGE   VERSION")
@@ -59,7 +60,8 @@ struct KubectlTests {
         #expect(try ok(["label", "node", "onekube", "ssd=true"]) == "node/onekube labeled\n")
         #expect(try ok(["get", "nodes", "-l", "ssd=true", "-o", "name"]) == "node/onekube\n")
         #expect(try ok(["get", "nodes", "--show-labels"]).contains("ssd=true"))
-        #expect(try ok(["annotate", "rc", "kubia", "owner=luksa"]) == "replicationcontroller/kubia annotated\n")
+        // kubectl 1.27 prints "annotate", later builds "annotated".
+        #expect(try ok(["annotate", "rc", "kubia", "owner=luksa"]).hasPrefix("replicationcontroller/kubia annotate"))
 
         #expect(try ok(["apply", "-f", Self.examples + "/kubia-manual.yaml"]) == "pod/kubia-manual created\n")
         #expect(try ok(["apply", "-f", Self.examples + "/kubia-manual.yaml"]) == "pod/kubia-manual unchanged\n")
@@ -87,9 +89,14 @@ struct KubectlTests {
         #expect(try ok(["describe", "rc", "kubia"]).contains("Replicas:     0 current / 5 desired"))
         #expect(try ok(["describe", "pod", "kubia-manual"]).contains("Status:           Pending"))
 
-        let info = try ok(["cluster-info"])
+        // Older builds colour cluster-info even off a terminal.
+        let info = try ok(["cluster-info"]).replacingOccurrences(of: "\u{1B}\\[[0-9;]*m", with: "", options: .regularExpression)
         #expect(info.hasPrefix("Kubernetes control plane is running at \(onekube.apiServerURL)"), "\(info)")
-        #expect(try ok(["api-resources"]).contains("pods                              po           v1                                true         Pod"))
+        let resources = try ok(["api-resources"]).split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        #expect(resources.first == ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"])
+        #expect(resources.contains(["pods", "po", "v1", "true", "Pod"]))
+        #expect(resources.contains(["replicationcontrollers", "rc", "v1", "true", "ReplicationController"]))
+        #expect(resources.contains(["deployments", "deploy", "apps/v1", "true", "Deployment"]))
 
         #expect(try ok(["delete", "pod", "kubia-manual"]) == "pod \"kubia-manual\" deleted\n")
         #expect(try ok(["delete", "svc", "kubia-http"]) == "service \"kubia-http\" deleted\n")
@@ -124,7 +131,7 @@ struct KubectlTests {
             """
         }
         for name in ["kubia-a", "kubia-b"] { #expect(try onekube.kubectl(["create", "-f", "-"], stdin: dependent(name)).status == 0) }
-        #expect(try onekube.kubectl(["describe", "pod", "kubia-a"]).stdout.contains("Controlled By:  ReplicationController/kubia"))
+        #expect(try onekube.kubectl(["describe", "pod", "kubia-a"]).stdout.contains("Controlled By:    ReplicationController/kubia"))
         #expect(try onekube.kubectl(["delete", "rc", "kubia"]).status == 0)
         try waitUntil("the garbage collector") { try onekube.kubectl(["get", "pods", "-o", "name"]).stdout.isEmpty }
 
@@ -148,9 +155,10 @@ struct KubectlTests {
 
     @Test func deletingANamespaceDeletesWhatItHolds() throws {
         let onekube = try OnekubeInstance()
-        #expect(try onekube.kubectl(["create", "namespace", "scratch"]).stdout == "namespace/scratch created\n")
+        // (`kubectl create namespace` and `create configmap` send protobuf, which onekube does not read yet.)
+        #expect(try onekube.kubectl(["create", "-f", "-"], stdin: #"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"scratch"}}"#).stdout == "namespace/scratch created\n")
         #expect(try onekube.kubectl(["-n", "scratch", "run", "p", "--image=busybox"]).status == 0)
-        #expect(try onekube.kubectl(["-n", "scratch", "create", "configmap", "c", "--from-literal=a=b"]).status == 0)
+        #expect(try onekube.kubectl(["-n", "scratch", "create", "-f", "-"], stdin: #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"},"data":{"a":"b"}}"#).status == 0)
         let deleted = try onekube.kubectl(["delete", "namespace", "scratch"])
         #expect(deleted.stdout == "namespace \"scratch\" deleted\n", "\(deleted)")
         #expect(try onekube.kubectl(["get", "ns", "scratch"]).status == 1)
