@@ -186,3 +186,14 @@ struct KubectlTests {
         #expect(!after.contains("onekube"), "\(after)")
     }
 }
+
+@Suite("Other clients of the API")
+struct APIClientTests {
+    @Test func thePythonKubernetesClientListsCreatesPatchesAndWatches() throws {
+        let onekube = try OnekubeInstance()
+        // Debian's python3-kubernetes lives in the system interpreter's path.
+        let result = try Run.program("/usr/bin/python3", [Fixtures.path("k8s_client_check.py"), onekube.kubeconfigPath])
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdout.hasSuffix("watched MODIFIED,DELETED\nOK\n"), "\(result)")
+    }
+}
