@@ -94,7 +94,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Platform", "HTTPClient"], path: "Tests/TestSupport"),
         .testTarget(name: "PlatformTests", dependencies: ["Platform"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "Platform", "TestSupport", "CLinux"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "Platform"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "Platform", "HTTPClient"]),
         .testTarget(name: "CLITests", dependencies: ["CLI", "Platform"]),
         .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "Platform", "SQLite"]),
         .testTarget(name: "KubeModelTests", dependencies: ["KubeModel", "Platform"]),

@@ -54,6 +54,7 @@ public final class ObjectRegistry: Sendable {
     static let nameSuffixAlphabet = Array("bcdfghjklmnpqrstvwxz2456789")
 
     public func prepareForCreate(_ input: OrderedJSON, type: ResourceType) throws -> OrderedJSON {
+        try StructuralCheck.check(input, type: type)
         var object = input
         object["kind"] = .string(type.kind)
         object["apiVersion"] = .string(type.apiVersion)
@@ -134,6 +135,7 @@ public final class ObjectRegistry: Sendable {
     }
 
     func prepareForUpdate(_ proposed: OrderedJSON, current: OrderedJSON, type: ResourceType, statusOnly: Bool) throws -> OrderedJSON {
+        try StructuralCheck.check(proposed, type: type)
         var next = proposed
         next["kind"] = .string(type.kind)
         next["apiVersion"] = .string(type.apiVersion)
