@@ -1,4 +1,5 @@
 import DequeModule
+import Dispatch
 import Foundation
 import Logging
 import Platform
@@ -19,8 +20,14 @@ public final class ObjectStore: Sendable {
     let recentEventLimit: Int
     let watcherBufferLimit: Int
 
-    private let writeLock = Mutex<Void>(())
+    private let writes = Mutex<WriteQueue>(WriteQueue())
     private let state: Mutex<State>
+
+    /// Writes waiting for the current leader's next batch.
+    struct WriteQueue {
+        var pending: [WriteRequest] = []
+        var leaderActive = false
+    }
 
     struct State {
         var objects: [String: [ObjectKey: StoredObject]] = [:]
@@ -94,20 +101,20 @@ public final class ObjectStore: Sendable {
     /// Stores a new object; its metadata.resourceVersion is set to the new revision.
     @discardableResult
     public func create(_ key: ObjectKey, _ value: OrderedJSON) throws -> StoredObject {
-        try write(key) { s in
-            guard s.objects[key.resource]?[key] == nil else { throw StoreError.alreadyExists(key) }
+        try write(key) { current in
+            guard current == nil else { throw StoreError.alreadyExists(key) }
             return (.added, value)
         }
     }
 
     /// Replaces an object through `transform`, which sees the current value. `expectedRevision`, if
     /// given, must still be the object's revision (compare-and-swap on resourceVersion).
-    /// `transform` runs inside the store's lock: it must not call the store.
+    /// `transform` runs on the thread committing a batch of writes: it must not write to the store.
     @discardableResult
     public func update(_ key: ObjectKey, expectedRevision: Int64? = nil,
-                       _ transform: (StoredObject) throws -> OrderedJSON) throws -> StoredObject {
-        try write(key) { s in
-            guard let current = s.objects[key.resource]?[key] else { throw StoreError.notFound(key) }
+                       _ transform: @escaping (StoredObject) throws -> OrderedJSON) throws -> StoredObject {
+        try write(key) { current in
+            guard let current else { throw StoreError.notFound(key) }
             if let expectedRevision, expectedRevision != current.revision { throw StoreError.conflict(key) }
             return (.modified, try transform(current))
         }
@@ -116,64 +123,131 @@ public final class ObjectStore: Sendable {
     /// Removes an object; watchers get its last state with the deletion's revision.
     @discardableResult
     public func delete(_ key: ObjectKey, expectedRevision: Int64? = nil) throws -> StoredObject {
-        try write(key) { s in
-            guard let current = s.objects[key.resource]?[key] else { throw StoreError.notFound(key) }
+        try write(key) { current in
+            guard let current else { throw StoreError.notFound(key) }
             if let expectedRevision, expectedRevision != current.revision { throw StoreError.conflict(key) }
             return (.deleted, current.value)
         }
     }
 
-    /// The one write path: decide under the write lock, commit to SQLite, then publish. An update
-    /// that changes nothing writes nothing and keeps the resourceVersion, as the apiserver does.
-    private func write(
-        _ key: ObjectKey, _ decide: (State) throws -> (WatchEvent.Kind, OrderedJSON)
-    ) throws -> StoredObject {
-        try writeLock.withLock { _ in
-            // Decided inside the state lock without copying the state (a copy would make the
-            // next mutation copy every object).
-            let (kind, proposed, revision, current) = try state.withLock { s -> (WatchEvent.Kind, OrderedJSON, Int64, StoredObject?) in
-                let (kind, value) = try decide(s)
-                return (kind, value, s.revision + 1, s.objects[key.resource]?[key])
-            }
-            let previous = current?.value
-            if kind == .modified, let current {
-                var unchanged = proposed
-                unchanged[path: ["metadata", "resourceVersion"]] = current.value[path: ["metadata", "resourceVersion"]]
-                if unchanged == current.value { return current }
-            }
-            var value = proposed
-            value[path: ["metadata", "resourceVersion"]] = .string(String(revision))
-            let bytes = Array(value.serialized().utf8)
-            try db.transaction { conn in
-                try conn.run("INSERT INTO object_log (revision, key, kind, value) VALUES (?, ?, ?, ?)",
-                             [.integer(revision), .text(key.description), .text(kind.rawValue), .blob(bytes)])
-                if kind == .deleted {
-                    try conn.run("DELETE FROM objects WHERE key = ?", [.text(key.description)])
-                } else {
-                    try conn.run("INSERT OR REPLACE INTO objects (key, revision, value) VALUES (?, ?, ?)",
-                                 [.text(key.description), .integer(revision), .blob(bytes)])
-                }
-            }
-            let stored = StoredObject(key: key, revision: revision, value: value)
-            let event = WatchEvent(kind: kind, revision: revision, key: key, object: value, previous: previous)
-            let (compact, cutOff) = state.withLock { s -> (Bool, [Watcher]) in
-                s.revision = revision
-                if kind == .deleted {
-                    s.objects[key.resource]?[key] = nil
-                } else {
-                    s.objects[key.resource, default: [:]][key] = stored
-                }
-                s.recent.append(event)
-                if s.recent.count > recentEventLimit { s.recent.removeFirst() }
-                let cutOff = publish(event, to: &s)
-                s.writesSinceCompaction += 1
-                return (s.writesSinceCompaction >= 1_000, cutOff)
-            }
-            // Outside the state lock: finishing runs the stream's onTermination, which takes it.
-            for watcher in cutOff { watcher.continuation.finish() }
-            if compact { try compactLocked() }
-            return stored
+    /// One write waiting to be decided and committed.
+    final class WriteRequest: @unchecked Sendable {
+        let key: ObjectKey
+        let decide: (StoredObject?) throws -> (WatchEvent.Kind, OrderedJSON)
+        var result: Result<StoredObject, Error>?
+        let done = DispatchSemaphore(value: 0)
+
+        init(key: ObjectKey, decide: @escaping (StoredObject?) throws -> (WatchEvent.Kind, OrderedJSON)) {
+            self.key = key
+            self.decide = decide
         }
+    }
+
+    /// Group commit: the first writer to find no batch in progress becomes the leader and commits
+    /// everything queued meanwhile in one SQLite transaction (one fsync for many writes), again
+    /// and again until the queue is empty; the others wait for their result. Each write is
+    /// decided against the state including the earlier writes of its batch. Nothing is
+    /// acknowledged, visible or published before its transaction committed.
+    private func write(_ key: ObjectKey, _ decide: @escaping (StoredObject?) throws -> (WatchEvent.Kind, OrderedJSON)) throws -> StoredObject {
+        let request = WriteRequest(key: key, decide: decide)
+        let leads = writes.withLock { queue -> Bool in
+            queue.pending.append(request)
+            if queue.leaderActive { return false }
+            queue.leaderActive = true
+            return true
+        }
+        if leads { lead() }
+        request.done.wait()
+        guard let result = request.result else { throw StoreError.notFound(key) }
+        return try result.get()
+    }
+
+    private func lead() {
+        while true {
+            let batch = writes.withLock { queue -> [WriteRequest] in
+                if queue.pending.isEmpty {
+                    queue.leaderActive = false
+                    return []
+                }
+                defer { queue.pending = [] }
+                return queue.pending
+            }
+            if batch.isEmpty { return }
+            commit(batch)
+        }
+    }
+
+    private func commit(_ batch: [WriteRequest]) {
+        var revision = state.withLock { $0.revision }
+        // What this batch has done so far, per key (nil value: deleted).
+        var overlay: [ObjectKey: StoredObject?] = [:]
+        var accepted: [(request: WriteRequest, stored: StoredObject, event: WatchEvent, bytes: [UInt8])] = []
+        for request in batch {
+            let current: StoredObject? = overlay[request.key] ?? state.withLock { $0.objects[request.key.resource]?[request.key] }
+            do {
+                let (kind, proposed) = try request.decide(current)
+                // An update that changes nothing writes nothing and keeps the resourceVersion.
+                if kind == .modified, let current {
+                    var unchanged = proposed
+                    unchanged[path: ["metadata", "resourceVersion"]] = current.value[path: ["metadata", "resourceVersion"]]
+                    if unchanged == current.value {
+                        request.result = .success(current)
+                        continue
+                    }
+                }
+                revision += 1
+                var value = proposed
+                value[path: ["metadata", "resourceVersion"]] = .string(String(revision))
+                let stored = StoredObject(key: request.key, revision: revision, value: value)
+                let event = WatchEvent(kind: kind, revision: revision, key: request.key, object: value, previous: current?.value)
+                overlay[request.key] = kind == .deleted ? .some(nil) : .some(stored)
+                accepted.append((request, stored, event, Array(value.serialized().utf8)))
+            } catch {
+                request.result = .failure(error)
+            }
+        }
+        if !accepted.isEmpty {
+            do {
+                try db.transaction { conn in
+                    for write in accepted {
+                        let keyText = write.stored.key.description
+                        try conn.run("INSERT INTO object_log (revision, key, kind, value) VALUES (?, ?, ?, ?)",
+                                     [.integer(write.stored.revision), .text(keyText), .text(write.event.kind.rawValue), .blob(write.bytes)])
+                        if write.event.kind == .deleted {
+                            try conn.run("DELETE FROM objects WHERE key = ?", [.text(keyText)])
+                        } else {
+                            try conn.run("INSERT OR REPLACE INTO objects (key, revision, value) VALUES (?, ?, ?)",
+                                         [.text(keyText), .integer(write.stored.revision), .blob(write.bytes)])
+                        }
+                    }
+                }
+                let (compact, cutOff) = state.withLock { s -> (Bool, [Watcher]) in
+                    var cutOff: [Watcher] = []
+                    for write in accepted {
+                        let key = write.stored.key
+                        s.revision = write.stored.revision
+                        if write.event.kind == .deleted {
+                            s.objects[key.resource]?[key] = nil
+                        } else {
+                            s.objects[key.resource, default: [:]][key] = write.stored
+                        }
+                        s.recent.append(write.event)
+                        if s.recent.count > recentEventLimit { s.recent.removeFirst() }
+                        cutOff += publish(write.event, to: &s)
+                    }
+                    s.writesSinceCompaction += accepted.count
+                    return (s.writesSinceCompaction >= 1_000, cutOff)
+                }
+                // Outside the state lock: finishing runs the stream's onTermination, which takes it.
+                for watcher in cutOff { watcher.continuation.finish() }
+                for write in accepted { write.request.result = .success(write.stored) }
+                if compact { try? compactNow() }
+            } catch {
+                logger.error("committing writes failed", metadata: ["writes": "\(accepted.count)", "error": "\(error)"])
+                for write in accepted { write.request.result = .failure(error) }
+            }
+        }
+        for request in batch { request.done.signal() }
     }
 
     /// Hands an event to every watcher in scope; one whose buffer is full is cut off (its stream
@@ -242,10 +316,18 @@ public final class ObjectStore: Sendable {
 
     /// Drops log rows older than the retained window; watches from before it get 410 Gone.
     public func compact() throws {
-        try writeLock.withLock { _ in try compactLocked() }
+        // Runs as the write leader, so no batch commits meanwhile.
+        let leads = writes.withLock { queue -> Bool in
+            if queue.leaderActive { return false }
+            queue.leaderActive = true
+            return true
+        }
+        guard leads else { return }
+        defer { lead() }
+        try compactNow()
     }
 
-    private func compactLocked() throws {
+    private func compactNow() throws {
         let (revision, compacted) = state.withLock { ($0.revision, $0.compacted) }
         let cutoff = revision - retainedRevisions
         guard cutoff > compacted else {

@@ -176,3 +176,21 @@ struct TableTests {
         #expect(TablePrinter.cells(for: ep, type: endpoints, now: now)[1] == .string("10.0.0.1:8080,10.0.0.2:8080,10.0.0.3:8080 + 1 more..."))
     }
 }
+
+@Suite struct KubeTimeTests {
+    @Test("RFC 3339 round trips", arguments: [0.0, 1_800_000_000, 951_782_400, 4_102_444_800, 1_709_208_000])
+    func roundTrip(seconds: Double) throws {
+        let date = Date(timeIntervalSince1970: seconds)
+        let text = KubeTime.format(date)
+        #expect(KubeTime.parse(text) == date)
+        let reference = ISO8601DateFormatter()
+        #expect(text == reference.string(from: date))
+    }
+
+    @Test func parsesFractionsAndOffsets() throws {
+        #expect(KubeTime.parse("2026-11-27T07:34:29.250000Z")?.timeIntervalSince1970 == 1_795_764_869.25)
+        #expect(KubeTime.parse("2026-11-27T09:34:29+02:00")?.timeIntervalSince1970 == 1_795_764_869)
+        #expect(KubeTime.parse("2026-13-27T07:34:29Z") == nil)
+        #expect(KubeTime.parse("yesterday") == nil)
+    }
+}
