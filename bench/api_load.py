@@ -72,7 +72,7 @@ elif mode == "watch":
         ready.wait()
         seen = 0
         while seen < writes:
-            line = response.fp.readline()
+            line = response.readline()
             if not line:
                 break
             at = time.monotonic()

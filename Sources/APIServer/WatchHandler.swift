@@ -104,6 +104,6 @@ final class WatchEncoder: @unchecked Sendable {
                                          includeObject: includeObject, columnDefinitions: firstTable)
             firstTable = false
         }
-        try await writer.write(OrderedJSON.object([("type", .string(kind)), ("object", encoded)]).serialized() + "\n")
+        try await writer.write(OrderedJSON.object([("type", .string(kind)), ("object", encoded)]).serializedBytes() + [10])
     }
 }

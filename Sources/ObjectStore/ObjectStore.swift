@@ -201,7 +201,7 @@ public final class ObjectStore: Sendable {
                 let stored = StoredObject(key: request.key, revision: revision, value: value)
                 let event = WatchEvent(kind: kind, revision: revision, key: request.key, object: value, previous: current?.value)
                 overlay[request.key] = kind == .deleted ? .some(nil) : .some(stored)
-                accepted.append((request, stored, event, Array(value.serialized().utf8)))
+                accepted.append((request, stored, event, value.serializedBytes()))
             } catch {
                 request.result = .failure(error)
             }
