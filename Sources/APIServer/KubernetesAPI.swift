@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import HTTPServer
 import KubeModel
@@ -35,7 +36,7 @@ public final class KubernetesAPI: HTTPResponder {
     public func respond(to request: HTTPServerRequest) async -> HTTPServerResponse {
         var response: HTTPServerResponse
         do {
-            response = try await route(request)
+            response = try await Self.offCooperativePool { try self.route(request) }
         } catch let error as APIError {
             response = Self.status(error)
         } catch let error as StoreError {
@@ -49,7 +50,17 @@ public final class KubernetesAPI: HTTPResponder {
         return response
     }
 
-    func route(_ request: HTTPServerRequest) async throws -> HTTPServerResponse {
+    /// Handlers block (store writes wait for their batch's fsync): they run on GCD's global
+    /// queue, which adds threads when some block, not on Swift's two cooperative threads.
+    static func offCooperativePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                do { continuation.resume(returning: try body()) } catch { continuation.resume(throwing: error) }
+            }
+        }
+    }
+
+    func route(_ request: HTTPServerRequest) throws -> HTTPServerResponse {
         if request.bodyExceededLimit { throw APIError.tooLarge }
         let path = request.path
         switch path {
@@ -84,7 +95,7 @@ public final class KubernetesAPI: HTTPResponder {
             if parts.count == 3, parts[0] == "apis", let list = Discovery.resourceList(group: parts[1], version: parts[2]) { return Self.json(list) }
         }
         guard let resource = try ResourcePath.parse(path) else { throw APIError.unknownPath }
-        return try await handle(request, resource)
+        return try handle(request, resource)
     }
 
     func authorized(_ request: HTTPServerRequest) -> Bool {

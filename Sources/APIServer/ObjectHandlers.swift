@@ -12,7 +12,7 @@ extension KubernetesAPI {
         registry.key(type, namespace: namespace, name: name)
     }
 
-    func handle(_ request: HTTPServerRequest, _ path: ResourcePath) async throws -> HTTPServerResponse {
+    func handle(_ request: HTTPServerRequest, _ path: ResourcePath) throws -> HTTPServerResponse {
         let type = path.type
         guard let name = path.name else {
             switch request.method {
@@ -26,7 +26,7 @@ extension KubernetesAPI {
         }
         if let sub = path.subresource {
             guard type.subresource(sub) != nil else { throw APIError.unknownPath }
-            return try await handleSubresource(request, path, name: name, subresource: sub)
+            return try handleSubresource(request, path, name: name, subresource: sub)
         }
         switch request.method {
         case .GET: return try get(request, path, name: name)

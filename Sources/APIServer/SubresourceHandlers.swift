@@ -7,7 +7,7 @@ import Platform
 import Registry
 
 extension KubernetesAPI {
-    func handleSubresource(_ request: HTTPServerRequest, _ path: ResourcePath, name: String, subresource: String) async throws -> HTTPServerResponse {
+    func handleSubresource(_ request: HTTPServerRequest, _ path: ResourcePath, name: String, subresource: String) throws -> HTTPServerResponse {
         switch (subresource, request.method) {
         case ("status", .GET): return Self.json(try existing(path.type, namespace: path.namespace, name: name).value)
         case ("status", .PUT): return try update(request, path, name: name, statusOnly: true)
@@ -15,7 +15,7 @@ extension KubernetesAPI {
         case ("scale", .GET): return Self.json(try scale(of: existing(path.type, namespace: path.namespace, name: name).value, type: path.type))
         case ("scale", .PUT), ("scale", .PATCH): return try updateScale(request, path, name: name)
         case ("binding", .POST): return try bind(request, path, name: name)
-        case ("log", .GET): return try await log(request, path, name: name)
+        case ("log", .GET): return try log(request, path, name: name)
         case ("finalize", .PUT): return try update(request, path, name: name, statusOnly: false)
         case ("exec", _), ("attach", _), ("portforward", _):
             let pod = try existing(path.type, namespace: path.namespace, name: name).value
@@ -93,7 +93,7 @@ extension KubernetesAPI {
     }
 
     /// `pods/log`: plain text, chunked and flushed line by line with follow=true.
-    func log(_ request: HTTPServerRequest, _ path: ResourcePath, name: String) async throws -> HTTPServerResponse {
+    func log(_ request: HTTPServerRequest, _ path: ResourcePath, name: String) throws -> HTTPServerResponse {
         let pod = try existing(path.type, namespace: path.namespace, name: name).value
         let containers = (pod[path: ["spec", "containers"]]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }
         let container: String
@@ -119,10 +119,11 @@ extension KubernetesAPI {
             follow: request.query.bool("follow"), tailLines: request.query["tailLines"].flatMap(Int.init),
             sinceSeconds: request.query["sinceSeconds"].flatMap(Int.init), timestamps: request.query.bool("timestamps"),
             previous: request.query.bool("previous"), limitBytes: request.query["limitBytes"].flatMap(Int.init))
-        let stream = try await podLogs.logs(namespace: path.namespace ?? "", pod: name, container: container, options: options)
+        let namespace = path.namespace ?? ""
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "text/plain")
         return HTTPServerResponse(status: .ok, headers: headers, body: .stream { writer in
+            let stream = try await podLogs.logs(namespace: namespace, pod: name, container: container, options: options)
             for try await chunk in stream { try await writer.write(chunk) }
         })
     }

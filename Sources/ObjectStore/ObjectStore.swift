@@ -9,9 +9,9 @@ import Synchronization
 /// The cluster's state: a revision log in SQLite in the spirit of k3s's kine. Every write appends a
 /// row whose revision (one global counter) becomes the object's resourceVersion; the current state
 /// is a second table updated in the same transaction, and a copy of it lives in memory, so reads
-/// never touch the disk. Writes are serialised and acknowledged only after SQLite committed them
-/// (WAL, synchronous=FULL: they survive kill -9 and power loss). Watchers get every change after
-/// the revision they ask for, replayed from memory or the log, then live.
+/// never touch the disk. Writes are acknowledged only after SQLite committed them (WAL,
+/// synchronous=NORMAL: they survive kill -9 of the daemon), in batches (group commit). Watchers get
+/// every change after the revision they ask for, replayed from memory or the log, then live.
 public final class ObjectStore: Sendable {
     let db: SQLiteDatabase
     let logger: Logger
