@@ -98,6 +98,7 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["CLI", "Platform"]),
         .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "Platform", "SQLite"]),
         .testTarget(name: "KubeModelTests", dependencies: ["KubeModel", "Platform"]),
+        .testTarget(name: "ControllersTests", dependencies: ["Controllers", "KubeModel", "Platform"]),
     ],
     swiftLanguageModes: [.v6]
 )

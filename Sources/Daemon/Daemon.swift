@@ -62,6 +62,9 @@ public enum Daemon {
                                    responder: kubernetesAPI,
                                    logger: logger.withLabel("apiserver"), maxBodyBytes: KubernetesAPI.maxBodyBytes)
 
+        let workloadControllers: [ServiceGroupConfiguration.ServiceConfiguration] = ["ReplicationController", "ReplicaSet"].compactMap { kind in
+            ReplicaSetController(registry: registry, kind: kind, logger: logger.withLabel("\(kind.lowercased())-controller")).map { .init(service: $0) }
+        }
         let group = ServiceGroup(configuration: .init(
             services: [
                 .init(service: dockerServer),
@@ -70,7 +73,9 @@ public enum Daemon {
                 .init(service: NamespaceController(registry: registry, logger: logger.withLabel("namespace-controller"))),
                 .init(service: NodeRegistration(registry: registry, nodeName: configuration.nodeName, controlPlane: true,
                                                 logger: logger.withLabel("node"))),
-            ],
+                .init(service: PodTerminator(registry: registry, nodeName: configuration.nodeName, logger: logger.withLabel("node"))),
+                .init(service: Scheduler(registry: registry, logger: logger.withLabel("scheduler"))),
+            ] + workloadControllers,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         logger.info("onekube daemon starting", metadata: ["version": "\(OnekubeVersion.string)", "dataDir": "\(configuration.dataDirectory)"])

@@ -45,9 +45,13 @@ struct KubectlTests {
         let duplicate = try run(["create", "-f", Self.examples + "/kubia-rc.yaml"])
         #expect(duplicate.status == 1)
         #expect(duplicate.stderr.contains("Error from server (AlreadyExists): error when creating \"\(Self.examples)/kubia-rc.yaml\": replicationcontrollers \"kubia\" already exists"), "\(duplicate)")
+        // The replication controller creates the pods and the scheduler binds them.
+        try waitUntil("three pods") { try ok(["get", "rc", "kubia", "-o", "jsonpath={.status.replicas}"]) == "3" }
         let rcs = try ok(["get", "rc"]).split(separator: "\n").map(String.init)
         #expect(rcs.first == "NAME    DESIRED   CURRENT   READY   AGE")
-        #expect(rcs.last?.hasPrefix("kubia   3         0         0       ") == true, "\(rcs)")
+        #expect(rcs.last?.hasPrefix("kubia   3         3         0       ") == true, "\(rcs)")
+        let placed = try ok(["get", "pods", "-l", "app=kubia", "-o", "jsonpath={.items[*].spec.nodeName}"])
+        #expect(placed == "onekube onekube onekube", "\(placed)")
 
         #expect(try ok(["expose", "rc", "kubia", "--type=LoadBalancer", "--name", "kubia-http"]) == "service/kubia-http exposed\n")
         let services = try ok(["get", "svc"]).split(separator: "\n").map(String.init)
@@ -86,7 +90,10 @@ struct KubectlTests {
         let described = try ok(["describe", "node", "onekube"])
         #expect(described.contains("Name:               onekube") && described.contains("Ready            True"), "\(described)")
         #expect(try ok(["describe", "svc", "kubia-http"]).contains("Type:                     LoadBalancer"))
-        #expect(try ok(["describe", "rc", "kubia"]).contains("Replicas:     0 current / 5 desired"))
+        try waitUntil("five pods") { try ok(["get", "rc", "kubia", "-o", "jsonpath={.status.replicas}"]) == "5" }
+        let describedRC = try ok(["describe", "rc", "kubia"])
+        #expect(describedRC.contains("Replicas:     5 current / 5 desired"), "\(describedRC)")
+        #expect(describedRC.contains("SuccessfulCreate"), "\(describedRC)")
         #expect(try ok(["describe", "pod", "kubia-manual"]).contains("Status:           Pending"))
 
         // Older builds colour cluster-info even off a terminal.
@@ -120,36 +127,60 @@ struct KubectlTests {
     }
 
     @Test func ownersTakeTheirDependentsAlong() throws {
+        // A ConfigMap as the owner: no controller of its own competes with the collector.
         let onekube = try OnekubeInstance()
-        _ = try onekube.kubectl(["create", "-f", Self.examples + "/kubia-rc.yaml"])
-        let uid = try onekube.kubectl(["get", "rc", "kubia", "-o", "jsonpath={.metadata.uid}"]).stdout
-        func dependent(_ name: String) -> String {
+        func makeOwner() throws -> String {
+            #expect(try onekube.kubectl(["create", "-f", "-"], stdin: #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"owner"}}"#).status == 0)
+            return try onekube.kubectl(["get", "configmap", "owner", "-o", "jsonpath={.metadata.uid}"]).stdout
+        }
+        func dependent(_ name: String, owner uid: String) -> String {
             """
-            {"apiVersion":"v1","kind":"Pod","metadata":{"name":"\(name)","labels":{"app":"kubia"},
-             "ownerReferences":[{"apiVersion":"v1","kind":"ReplicationController","name":"kubia","uid":"\(uid)","controller":true,"blockOwnerDeletion":true}]},
+            {"apiVersion":"v1","kind":"Pod","metadata":{"name":"\(name)",
+             "ownerReferences":[{"apiVersion":"v1","kind":"ConfigMap","name":"owner","uid":"\(uid)","controller":true,"blockOwnerDeletion":true}]},
              "spec":{"containers":[{"name":"kubia","image":"luksa/kubia"}]}}
             """
         }
-        for name in ["kubia-a", "kubia-b"] { #expect(try onekube.kubectl(["create", "-f", "-"], stdin: dependent(name)).status == 0) }
-        #expect(try onekube.kubectl(["describe", "pod", "kubia-a"]).stdout.contains("Controlled By:    ReplicationController/kubia"))
-        #expect(try onekube.kubectl(["delete", "rc", "kubia"]).status == 0)
+        var uid = try makeOwner()
+        for name in ["kubia-a", "kubia-b"] { #expect(try onekube.kubectl(["create", "-f", "-"], stdin: dependent(name, owner: uid)).status == 0) }
+        #expect(try onekube.kubectl(["describe", "pod", "kubia-a"]).stdout.contains("Controlled By:    ConfigMap/owner"))
+        #expect(try onekube.kubectl(["delete", "configmap", "owner"]).status == 0)
         try waitUntil("the garbage collector") { try onekube.kubectl(["get", "pods", "-o", "name"]).stdout.isEmpty }
 
         // Foreground: kubectl waits until the dependents went first.
-        _ = try onekube.kubectl(["create", "-f", Self.examples + "/kubia-rc.yaml"])
-        let uid2 = try onekube.kubectl(["get", "rc", "kubia", "-o", "jsonpath={.metadata.uid}"]).stdout
-        #expect(try onekube.kubectl(["create", "-f", "-"], stdin: dependent("kubia-c").replacingOccurrences(of: uid, with: uid2)).status == 0)
-        let foreground = try onekube.kubectl(["delete", "rc", "kubia", "--cascade=foreground"])
+        uid = try makeOwner()
+        #expect(try onekube.kubectl(["create", "-f", "-"], stdin: dependent("kubia-c", owner: uid)).status == 0)
+        let foreground = try onekube.kubectl(["delete", "configmap", "owner", "--cascade=foreground"])
         #expect(foreground.status == 0, "\(foreground)")
         #expect(try onekube.kubectl(["get", "pods", "-o", "name"]).stdout.isEmpty)
 
         // Orphan: the dependents stay, without the reference.
-        _ = try onekube.kubectl(["create", "-f", Self.examples + "/kubia-rc.yaml"])
-        let uid3 = try onekube.kubectl(["get", "rc", "kubia", "-o", "jsonpath={.metadata.uid}"]).stdout
-        #expect(try onekube.kubectl(["create", "-f", "-"], stdin: dependent("kubia-d").replacingOccurrences(of: uid, with: uid3)).status == 0)
-        #expect(try onekube.kubectl(["delete", "rc", "kubia", "--cascade=orphan"]).status == 0)
+        uid = try makeOwner()
+        #expect(try onekube.kubectl(["create", "-f", "-"], stdin: dependent("kubia-d", owner: uid)).status == 0)
+        #expect(try onekube.kubectl(["delete", "configmap", "owner", "--cascade=orphan"]).status == 0)
         try waitUntil("the orphaning") {
             try onekube.kubectl(["get", "pod", "kubia-d", "-o", "jsonpath={.metadata.ownerReferences}"]).stdout.isEmpty
+        }
+    }
+
+    @Test func replicationControllersReplaceDeletedPods() throws {
+        let onekube = try OnekubeInstance()
+        #expect(try onekube.kubectl(["create", "-f", Self.examples + "/kubia-rc.yaml"]).status == 0)
+        try waitUntil("three pods") { try onekube.kubectl(["get", "pods", "-o", "name"]).stdout.split(separator: "\n").count == 3 }
+        let victim = try onekube.kubectl(["get", "pods", "-o", "name"]).stdout.split(separator: "\n")[0]
+        #expect(try onekube.kubectl(["delete", String(victim)]).status == 0)
+        try waitUntil("a replacement") {
+            let pods = try onekube.kubectl(["get", "pods", "-o", "name"]).stdout.split(separator: "\n")
+            return pods.count == 3 && !pods.contains(victim)
+        }
+        #expect(try onekube.kubectl(["scale", "rc", "kubia", "--replicas=43"]).status == 0)
+        try waitUntil("43 pods") { try onekube.kubectl(["get", "pods", "-o", "name"]).stdout.split(separator: "\n").count == 43 }
+        #expect(try onekube.kubectl(["scale", "rc", "kubia", "--replicas=1"]).status == 0)
+        try waitUntil("one pod") { try onekube.kubectl(["get", "pods", "-o", "name"]).stdout.split(separator: "\n").count == 1 }
+        let events = try onekube.kubectl(["get", "events"]).stdout
+        #expect(events.contains("SuccessfulCreate") && events.contains("SuccessfulDelete") && events.contains("Scheduled"), "\(events)")
+        #expect(try onekube.kubectl(["create", "-f", "-"], stdin: #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"huge"},"spec":{"containers":[{"name":"c","image":"busybox","resources":{"requests":{"memory":"100Ti"}}}]}}"#).status == 0)
+        try waitUntil("FailedScheduling") {
+            try onekube.kubectl(["describe", "pod", "huge"]).stdout.contains("0/1 nodes are available: 1 Insufficient memory.")
         }
     }
 
