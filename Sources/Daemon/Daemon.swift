@@ -75,6 +75,7 @@ public enum Daemon {
                                                 logger: logger.withLabel("node"))),
                 .init(service: PodTerminator(registry: registry, nodeName: configuration.nodeName, logger: logger.withLabel("node"))),
                 .init(service: Scheduler(registry: registry, logger: logger.withLabel("scheduler"))),
+                .init(service: EndpointsController(registry: registry, logger: logger.withLabel("endpoints-controller"))),
             ] + workloadControllers,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))

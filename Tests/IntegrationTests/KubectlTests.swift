@@ -184,6 +184,25 @@ struct KubectlTests {
         }
     }
 
+    @Test func endpointsFollowReadyPods() throws {
+        let onekube = try OnekubeInstance()
+        #expect(try onekube.kubectl(["create", "-f", Self.examples + "/kubia-rc.yaml"]).status == 0)
+        #expect(try onekube.kubectl(["expose", "rc", "kubia", "--name", "kubia-http"]).status == 0)
+        try waitUntil("three pods") { try onekube.kubectl(["get", "pods", "-o", "name"]).stdout.split(separator: "\n").count == 3 }
+        let pods = try onekube.kubectl(["get", "pods", "-o", "name"]).stdout.split(separator: "\n").map { String($0.dropFirst(4)) }
+        // What a node agent reports once a pod runs (the node agents issue does it for real).
+        for (i, pod) in pods.enumerated() {
+            let ready = i < 2 ? "True" : "False"
+            let patch = #"{"status":{"phase":"Running","podIP":"10.244.0.\#(i + 10)","podIPs":[{"ip":"10.244.0.\#(i + 10)"}],"conditions":[{"type":"Ready","status":"\#(ready)"}]}}"#
+            #expect(try onekube.kubectl(["patch", "pod", pod, "--subresource=status", "--type=merge", "-p", patch]).status == 0)
+        }
+        try waitUntil("the endpoints") { try onekube.kubectl(["get", "ep", "kubia-http"]).stdout.contains("10.244.0.10:8080,10.244.0.11:8080") }
+        let described = try onekube.kubectl(["describe", "svc", "kubia-http"]).stdout
+        #expect(described.contains("Endpoints:         10.244.0.10:8080,10.244.0.11:8080") || described.contains("10.244.0.10:8080,10.244.0.11:8080"), "\(described)")
+        let notReady = try onekube.kubectl(["get", "ep", "kubia-http", "-o", "jsonpath={.subsets[0].notReadyAddresses[0].ip}"]).stdout
+        #expect(notReady == "10.244.0.12")
+    }
+
     @Test func deletingANamespaceDeletesWhatItHolds() throws {
         let onekube = try OnekubeInstance()
         // (`kubectl create namespace` and `create configmap` send protobuf, which onekube does not read yet.)
