@@ -84,7 +84,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "CLI", dependencies: [
-            "Daemon", "HTTPClient", "Images", "Platform",
+            "Daemon", "HTTPClient", "Images", "Platform", "NodeAgent",
             .product(name: "Yams", package: "Yams"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),

@@ -1,4 +1,5 @@
 import APIServer
+import Foundation
 import CLinux
 import Controllers
 import DockerAPI
@@ -49,10 +50,12 @@ public enum Daemon {
         guard let serviceCIDR = IPv4Network(configuration.serviceCIDR) else {
             throw OnekubeError(.invalidArgument, "invalid --service-cidr \(configuration.serviceCIDR)")
         }
-        let registry = ObjectRegistry(store: store, allocator: ServiceAllocator(serviceCIDR: serviceCIDR), logger: logger.withLabel("registry"))
+        let registry = ObjectRegistry(store: store, allocator: ServiceAllocator(serviceCIDR: serviceCIDR),
+                                      defaultTolerationSeconds: Int64(configuration.podEvictionTimeout), logger: logger.withLabel("registry"))
         try ClusterBootstrap.ensureDefaults(registry: registry, apiHost: "127.0.0.1", apiPort: configuration.apiPort,
                                             logger: logger.withLabel("bootstrap"))
         let token = try APIToken.loadOrCreate(path: configuration.apiTokenPath)
+        try FileSystem.writeAtomically(configuration.apiPortRecordPath, "\(configuration.apiPort)\n")
         let kubernetesAPI = KubernetesAPI(registry: registry, token: token, serverAddress: "127.0.0.1:\(configuration.apiPort)",
                                           logger: logger.withLabel("apiserver"))
         let certificates = configuration.certificates
@@ -71,9 +74,10 @@ public enum Daemon {
                 .init(service: apiServer),
                 .init(service: GarbageCollector(registry: registry, logger: logger.withLabel("garbage-collector"))),
                 .init(service: NamespaceController(registry: registry, logger: logger.withLabel("namespace-controller"))),
-                .init(service: NodeRegistration(registry: registry, nodeName: configuration.nodeName, controlPlane: true,
-                                                logger: logger.withLabel("node"))),
-                .init(service: PodTerminator(registry: registry, nodeName: configuration.nodeName, logger: logger.withLabel("node"))),
+                .init(service: NodeFleet(registry: registry, initialNodes: configuration.nodes, logger: logger.withLabel("node"),
+                                         heartbeat: .milliseconds(configuration.nodeMonitorGracePeriod * 250))),
+                .init(service: NodeLifecycleController(registry: registry, logger: logger.withLabel("node-lifecycle"),
+                                                       gracePeriod: TimeInterval(configuration.nodeMonitorGracePeriod))),
                 .init(service: Scheduler(registry: registry, logger: logger.withLabel("scheduler"))),
                 .init(service: EndpointsController(registry: registry, logger: logger.withLabel("endpoints-controller"))),
             ] + workloadControllers,

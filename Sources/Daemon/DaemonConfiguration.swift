@@ -14,7 +14,16 @@ public struct DaemonConfiguration: Sendable {
     /// The Kubernetes API's port on 127.0.0.1.
     public var apiPort: Int
     public var serviceCIDR: String
-    public var nodeName = "onekube"
+    /// How many virtual nodes to start with (onekube, onekube-m02, …).
+    public var nodes = 1
+    /// Seconds before pods leave a node that stopped answering (the default tolerations').
+    public var podEvictionTimeout = 300
+    /// Seconds without a heartbeat before a node counts as NotReady; heartbeats come four times
+    /// as often (kube-controller-manager's --node-monitor-grace-period, 40 s by default).
+    public var nodeMonitorGracePeriod = 40
+
+    /// The port the running daemon's Kubernetes API listens on, for the CLI's own requests.
+    public var apiPortRecordPath: String { runDirectory + "/api-port" }
 
     public init(dataDirectory: String, registryMirrors: [String] = [], insecureRegistries: [String] = [],
                 apiPort: Int = DaemonConfiguration.defaultAPIPort, serviceCIDR: String = DaemonConfiguration.defaultServiceCIDR) {

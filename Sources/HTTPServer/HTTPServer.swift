@@ -79,9 +79,10 @@ public final class HTTPServer: Service, Sendable {
         }
         logger.info("listening", metadata: ["address": "\(address)"])
         markReady()
-        try await withGracefulShutdownHandler {
+        // Closing the listener ends the wait, on graceful shutdown and on cancellation alike.
+        try await withTaskCancellationOrGracefulShutdownHandler {
             try await server.closeFuture.get()
-        } onGracefulShutdown: {
+        } onCancelOrGracefulShutdown: {
             server.close(promise: nil)
         }
         closeConnections()

@@ -4,10 +4,12 @@ import Platform
 /// The defaults a real apiserver fills in, so that `-o yaml` looks as on a real cluster and the
 /// controllers can rely on them.
 public enum Defaulting {
-    public static func apply(_ object: inout OrderedJSON, type: ResourceType) {
+    /// `tolerationSeconds` of the default not-ready/unreachable tolerations (the apiserver's
+    /// DefaultTolerationSeconds plugin: how long a pod stays on a node that stopped answering).
+    public static func apply(_ object: inout OrderedJSON, type: ResourceType, tolerationSeconds: Int64 = 300) {
         switch type.kind {
         case "Pod":
-            defaultPodSpec(&object, path: ["spec"])
+            defaultPodSpec(&object, path: ["spec"], tolerationSeconds: tolerationSeconds)
             if object[path: ["status", "phase"]] == nil { object[path: ["status", "phase"]] = .string("Pending") }
             if object[path: ["status", "qosClass"]] == nil {
                 object[path: ["status", "qosClass"]] = .string(qosClass(object["spec"]))
@@ -17,7 +19,7 @@ public enum Defaulting {
             if object[path: ["spec", "selector"]] == nil, let templateLabels { object[path: ["spec", "selector"]] = templateLabels }
             if object[path: ["metadata", "labels"]] == nil, let templateLabels { object[path: ["metadata", "labels"]] = templateLabels }
             if object[path: ["spec", "replicas"]] == nil { object[path: ["spec", "replicas"]] = .int(1) }
-            defaultPodSpec(&object, path: ["spec", "template", "spec"])
+            defaultPodSpec(&object, path: ["spec", "template", "spec"], tolerationSeconds: tolerationSeconds)
         case "ReplicaSet", "Deployment", "DaemonSet":
             if type.kind != "DaemonSet", object[path: ["spec", "replicas"]] == nil { object[path: ["spec", "replicas"]] = .int(1) }
             if type.kind == "Deployment" {
@@ -30,7 +32,7 @@ public enum Defaulting {
                 if object[path: ["spec", "revisionHistoryLimit"]] == nil { object[path: ["spec", "revisionHistoryLimit"]] = .int(10) }
                 if object[path: ["spec", "progressDeadlineSeconds"]] == nil { object[path: ["spec", "progressDeadlineSeconds"]] = .int(600) }
             }
-            defaultPodSpec(&object, path: ["spec", "template", "spec"])
+            defaultPodSpec(&object, path: ["spec", "template", "spec"], tolerationSeconds: tolerationSeconds)
         case "Namespace":
             var labels = object.labels
             labels["kubernetes.io/metadata.name"] = object.name
@@ -72,7 +74,7 @@ public enum Defaulting {
         }
     }
 
-    static func defaultPodSpec(_ object: inout OrderedJSON, path: [String]) {
+    static func defaultPodSpec(_ object: inout OrderedJSON, path: [String], tolerationSeconds: Int64) {
         guard var spec = object[path: path] else { return }
         if let containers = spec["containers"]?.arrayValue { spec["containers"] = .array(containers.map(defaultContainer)) }
         if let containers = spec["initContainers"]?.arrayValue { spec["initContainers"] = .array(containers.map(defaultContainer)) }
@@ -88,7 +90,7 @@ public enum Defaulting {
         if spec["tolerations"] == nil {
             spec["tolerations"] = .array(["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"].map { key in
                 .object([("key", .string(key)), ("operator", .string("Exists")), ("effect", .string("NoExecute")),
-                         ("tolerationSeconds", .int(300))])
+                         ("tolerationSeconds", .int(tolerationSeconds))])
             })
         }
         object[path: path] = spec

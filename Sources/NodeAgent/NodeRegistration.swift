@@ -13,28 +13,39 @@ public final class NodeRegistration: Service {
     let registry: ObjectRegistry
     let nodeName: String
     let controlPlane: Bool
+    /// This node's share of the pod CIDR (`10.244.<index>.0/24`).
+    let podCIDR: String
     let logger: Logger
     let heartbeat: Duration
 
-    public init(registry: ObjectRegistry, nodeName: String, controlPlane: Bool, logger: Logger, heartbeat: Duration = .seconds(10)) {
+    public init(registry: ObjectRegistry, nodeName: String, controlPlane: Bool, podCIDR: String = "10.244.0.0/24",
+                logger: Logger, heartbeat: Duration = .seconds(10)) {
         self.registry = registry
         self.nodeName = nodeName
         self.controlPlane = controlPlane
+        self.podCIDR = podCIDR
         self.logger = logger
         self.heartbeat = heartbeat
     }
+
+    /// The label that marks the nodes this daemon runs (and `onekube node add` creates).
+    public static let managedLabel = "onekube.dev/node"
+    /// An annotation saying the node is stopped (`onekube node stop`): no heartbeat, no pods.
+    public static let stoppedAnnotation = "onekube.dev/stopped"
 
     static let nodes = ResourceCatalog.find(kind: "Node")
     static let leases = ResourceCatalog.find(kind: "Lease")
 
     public func run() async throws {
         try register()
-        try await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: self.heartbeat)
-                if Task.isCancelled { break }
-                do { try self.renew() } catch { self.logger.warning("node heartbeat failed", metadata: ["error": "\(error)"]) }
-            }
+        try? await cancelWhenGracefulShutdown { try await self.heartbeatLoop() }
+    }
+
+    /// Renews the Lease every `heartbeat` until cancelled.
+    func heartbeatLoop() async throws {
+        while !Task.isCancelled {
+            try await Task.sleep(for: heartbeat)
+            do { try renew() } catch { logger.warning("node heartbeat failed", metadata: ["node": "\(nodeName)", "error": "\(error)"]) }
         }
     }
 
@@ -46,6 +57,18 @@ public final class NodeRegistration: Service {
         if registry.get(nodes, namespace: nil, name: nodeName) == nil {
             _ = try registry.createObject(nodeObject(facts, now: now), type: nodes)
         } else {
+            _ = try registry.replace(nodes, namespace: nil, name: nodeName, expectedRevision: nil, statusOnly: false) { value in
+                var next = value
+                // `onekube node add` creates a bare Node: give it what a kubelet would.
+                var labels = value.labels
+                for (key, label) in self.nodeLabels(facts) where labels[key] == nil { labels[key] = label }
+                next.labels = labels
+                if next[path: ["spec", "podCIDR"]] == nil {
+                    next[path: ["spec", "podCIDR"]] = .string(self.podCIDR)
+                    next[path: ["spec", "podCIDRs"]] = .array([.string(self.podCIDR)])
+                }
+                return next
+            }
             _ = try registry.replace(nodes, namespace: nil, name: nodeName, expectedRevision: nil, statusOnly: true) { value in
                 var next = value
                 next["status"] = self.nodeStatus(facts, now: now)
@@ -77,15 +100,19 @@ public final class NodeRegistration: Service {
         }
     }
 
-    func nodeObject(_ facts: HostFacts, now: String) -> OrderedJSON {
+    func nodeLabels(_ facts: HostFacts) -> [String: String] {
         var labels = ["kubernetes.io/hostname": nodeName, "kubernetes.io/os": "linux", "kubernetes.io/arch": facts.architecture,
-                      "beta.kubernetes.io/os": "linux", "beta.kubernetes.io/arch": facts.architecture]
+                      "beta.kubernetes.io/os": "linux", "beta.kubernetes.io/arch": facts.architecture, Self.managedLabel: "true"]
         if controlPlane { labels["node-role.kubernetes.io/control-plane"] = "" }
-        return .object([
-            ("metadata", .object([("name", .string(nodeName)), ("labels", .stringMap(labels)),
+        return labels
+    }
+
+    func nodeObject(_ facts: HostFacts, now: String) -> OrderedJSON {
+        .object([
+            ("metadata", .object([("name", .string(nodeName)), ("labels", .stringMap(nodeLabels(facts))),
                                   ("annotations", .stringMap(["node.alpha.kubernetes.io/ttl": "0",
                                                               "volumes.kubernetes.io/controller-managed-attach-detach": "true"]))])),
-            ("spec", .object([("podCIDR", .string("10.244.0.0/24")), ("podCIDRs", .array([.string("10.244.0.0/24")]))])),
+            ("spec", .object([("podCIDR", .string(podCIDR)), ("podCIDRs", .array([.string(podCIDR)]))])),
             ("status", nodeStatus(facts, now: now)),
         ])
     }

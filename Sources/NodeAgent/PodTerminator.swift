@@ -22,13 +22,15 @@ public final class PodTerminator: Service {
     }
 
     public func run() async throws {
+        try await cancelWhenGracefulShutdown { try await self.watchLoop() }
+    }
+
+    func watchLoop() async throws {
         guard let pods = Self.pods else { return }
         let revision = registry.store.currentRevision
         let changes = try registry.store.watch(ObjectScope(resource: pods.storageName), after: revision)
         for pod in registry.store.list(ObjectScope(resource: pods.storageName)).items { finish(pod.value) }
-        try await cancelWhenGracefulShutdown {
-            for await event in changes where event.kind != .deleted { self.finish(event.object) }
-        }
+        for await event in changes where event.kind != .deleted { finish(event.object) }
     }
 
     func finish(_ pod: OrderedJSON) {

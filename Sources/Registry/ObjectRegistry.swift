@@ -22,11 +22,14 @@ public struct DeleteOptions: Sendable {
 public final class ObjectRegistry: Sendable {
     public let store: ObjectStore
     public let allocator: ServiceAllocator
+    /// How long pods tolerate a not-ready or unreachable node before eviction.
+    public let defaultTolerationSeconds: Int64
     let logger: Logger
 
-    public init(store: ObjectStore, allocator: ServiceAllocator, logger: Logger) {
+    public init(store: ObjectStore, allocator: ServiceAllocator, defaultTolerationSeconds: Int64 = 300, logger: Logger) {
         self.store = store
         self.allocator = allocator
+        self.defaultTolerationSeconds = defaultTolerationSeconds
         self.logger = logger
     }
 
@@ -71,7 +74,7 @@ public final class ObjectRegistry: Sendable {
         object["metadata"] = metadata
         object = Self.reorderTopLevel(object)
         if Self.statusIsOwnedByControllers(type) { object["status"] = .object([]) }
-        Defaulting.apply(&object, type: type)
+        Defaulting.apply(&object, type: type, tolerationSeconds: defaultTolerationSeconds)
         let problems = Validation.validate(object, type: type)
         if !problems.isEmpty { throw APIError.invalid(kind: type.kind, name: object.name, problems) }
         return object
@@ -162,7 +165,7 @@ public final class ObjectRegistry: Sendable {
             next[path: ["metadata", "generation"]] = .int(current.generation + 1)
         }
         next = Self.reorderTopLevel(next)
-        Defaulting.apply(&next, type: type)
+        Defaulting.apply(&next, type: type, tolerationSeconds: defaultTolerationSeconds)
         try checkImmutable(next, current: current, type: type)
         let problems = Validation.validate(next, type: type)
         if !problems.isEmpty { throw APIError.invalid(kind: type.kind, name: current.name, problems) }

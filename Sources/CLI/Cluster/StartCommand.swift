@@ -31,9 +31,22 @@ struct StartCommand: AsyncParsableCommand {
     @Option(name: .customLong("kubeconfig"), help: "The kubeconfig to write the onekube context into (default $KUBECONFIG or ~/.kube/config of the invoking user).")
     var kubeconfig: String?
 
+    @Option(help: "How many nodes the cluster has (onekube, onekube-m02, …).")
+    var nodes: Int = 1
+
+    @Option(name: .customLong("pod-eviction-timeout"), help: "Seconds before pods leave a node that stopped answering (Kubernetes' default is 300).")
+    var podEvictionTimeout: Int = 300
+
+    @Option(name: .customLong("node-monitor-grace-period"), help: "Seconds without a heartbeat before a node is NotReady (Kubernetes' default is 40).")
+    var nodeMonitorGracePeriod: Int = 40
+
     var daemonConfiguration: DaemonConfiguration {
-        DaemonConfiguration(dataDirectory: data.resolved, registryMirrors: registryMirrors, insecureRegistries: insecureRegistries,
-                            apiPort: apiPort, serviceCIDR: serviceCIDR)
+        var configuration = DaemonConfiguration(dataDirectory: data.resolved, registryMirrors: registryMirrors,
+                                                insecureRegistries: insecureRegistries, apiPort: apiPort, serviceCIDR: serviceCIDR)
+        configuration.nodes = nodes
+        configuration.podEvictionTimeout = podEvictionTimeout
+        configuration.nodeMonitorGracePeriod = max(nodeMonitorGracePeriod, 1)
+        return configuration
     }
 
     func run() async throws {
@@ -79,7 +92,8 @@ struct StartCommand: AsyncParsableCommand {
         try FileSystem.createDirectory(configuration.dataDirectory, mode: 0o711)
         let logStart = fileSize(configuration.logPath)
         var arguments = ["start", "--foreground", "--data-dir", configuration.dataDirectory, "--api-port", String(apiPort),
-                         "--service-cidr", serviceCIDR]
+                         "--service-cidr", serviceCIDR, "--nodes", String(nodes), "--pod-eviction-timeout", String(podEvictionTimeout),
+                         "--node-monitor-grace-period", String(nodeMonitorGracePeriod)]
         for mirror in registryMirrors { arguments += ["--registry-mirror", mirror] }
         for registry in insecureRegistries { arguments += ["--insecure-registry", registry] }
         let environment = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }
