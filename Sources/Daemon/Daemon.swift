@@ -50,6 +50,9 @@ public enum Daemon {
         guard let serviceCIDR = IPv4Network(configuration.serviceCIDR) else {
             throw OnekubeError(.invalidArgument, "invalid --service-cidr \(configuration.serviceCIDR)")
         }
+        guard let loadBalancerPool = IPv4Network(configuration.loadBalancerRange) else {
+            throw OnekubeError(.invalidArgument, "invalid --lb-range \(configuration.loadBalancerRange)")
+        }
         let registry = ObjectRegistry(store: store, allocator: ServiceAllocator(serviceCIDR: serviceCIDR),
                                       defaultTolerationSeconds: Int64(configuration.podEvictionTimeout), logger: logger.withLabel("registry"))
         try ClusterBootstrap.ensureDefaults(registry: registry, apiHost: "127.0.0.1", apiPort: configuration.apiPort,
@@ -80,6 +83,8 @@ public enum Daemon {
                                                        gracePeriod: TimeInterval(configuration.nodeMonitorGracePeriod))),
                 .init(service: Scheduler(registry: registry, logger: logger.withLabel("scheduler"))),
                 .init(service: EndpointsController(registry: registry, logger: logger.withLabel("endpoints-controller"))),
+                .init(service: LoadBalancerController(registry: registry, pool: loadBalancerPool, fixedAddress: configuration.loadBalancerAddress,
+                                                      logger: logger.withLabel("load-balancer"))),
             ] + workloadControllers,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))

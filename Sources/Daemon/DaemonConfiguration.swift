@@ -22,6 +22,10 @@ public struct DaemonConfiguration: Sendable {
     /// as often (kube-controller-manager's --node-monitor-grace-period, 40 s by default).
     public var nodeMonitorGracePeriod = 40
 
+    /// Where LoadBalancer services' external addresses come from, or one address for all of them.
+    public var loadBalancerRange = "127.0.1.0/24"
+    public var loadBalancerAddress: String?
+
     /// The port the running daemon's Kubernetes API listens on, for the CLI's own requests.
     public var apiPortRecordPath: String { runDirectory + "/api-port" }
 

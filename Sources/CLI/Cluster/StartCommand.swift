@@ -40,12 +40,20 @@ struct StartCommand: AsyncParsableCommand {
     @Option(name: .customLong("node-monitor-grace-period"), help: "Seconds without a heartbeat before a node is NotReady (Kubernetes' default is 40).")
     var nodeMonitorGracePeriod: Int = 40
 
+    @Option(name: .customLong("lb-range"), help: "Where LoadBalancer services' EXTERNAL-IPs come from (loopback by default).")
+    var loadBalancerRange: String = "127.0.1.0/24"
+
+    @Option(name: .customLong("lb-address"), help: "One address (e.g. the LAN's) for every LoadBalancer service instead.")
+    var loadBalancerAddress: String?
+
     var daemonConfiguration: DaemonConfiguration {
         var configuration = DaemonConfiguration(dataDirectory: data.resolved, registryMirrors: registryMirrors,
                                                 insecureRegistries: insecureRegistries, apiPort: apiPort, serviceCIDR: serviceCIDR)
         configuration.nodes = nodes
         configuration.podEvictionTimeout = podEvictionTimeout
         configuration.nodeMonitorGracePeriod = max(nodeMonitorGracePeriod, 1)
+        configuration.loadBalancerRange = loadBalancerRange
+        configuration.loadBalancerAddress = loadBalancerAddress
         return configuration
     }
 
@@ -93,7 +101,8 @@ struct StartCommand: AsyncParsableCommand {
         let logStart = fileSize(configuration.logPath)
         var arguments = ["start", "--foreground", "--data-dir", configuration.dataDirectory, "--api-port", String(apiPort),
                          "--service-cidr", serviceCIDR, "--nodes", String(nodes), "--pod-eviction-timeout", String(podEvictionTimeout),
-                         "--node-monitor-grace-period", String(nodeMonitorGracePeriod)]
+                         "--node-monitor-grace-period", String(nodeMonitorGracePeriod), "--lb-range", loadBalancerRange]
+        if let loadBalancerAddress { arguments += ["--lb-address", loadBalancerAddress] }
         for mirror in registryMirrors { arguments += ["--registry-mirror", mirror] }
         for registry in insecureRegistries { arguments += ["--insecure-registry", registry] }
         let environment = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }
