@@ -16,6 +16,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.30.0"),
     ],
     targets: [
         // C shims: only what Glibc or the C libraries' variadic/macro APIs do not expose to Swift.
@@ -33,6 +36,7 @@ let package = Package(
         ]),
         .target(name: "HTTPServer", dependencies: [
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -54,18 +58,46 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        .target(name: "KubeModel", dependencies: ["Platform"]),
+        .target(name: "ObjectStore", dependencies: [
+            "Platform", "SQLite",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "DequeModule", package: "swift-collections"),
+        ]),
+        .target(name: "Registry", dependencies: [
+            "KubeModel", "ObjectStore", "Platform",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "Controllers", dependencies: [
+            "KubeModel", "ObjectStore", "Registry", "Platform",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .target(name: "NodeAgent", dependencies: [
+            "KubeModel", "ObjectStore", "Registry", "Platform",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .target(name: "APIServer", dependencies: [
+            "KubeModel", "ObjectStore", "Registry", "HTTPServer", "Platform",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "DockerAPI", dependencies: [
             "Images", "HTTPServer", "Platform", "ContainerRuntime",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Daemon", dependencies: [
-            "DockerAPI", "Images", "HTTPServer", "Platform", "ContainerRuntime",
+            "DockerAPI", "Images", "HTTPServer", "Platform", "APIServer", "Controllers", "NodeAgent", "ObjectStore",
+            "Registry", "KubeModel", "SQLite", "ContainerRuntime",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "CLI", dependencies: [
-            "Daemon", "HTTPClient", "Images", "Platform", "ContainerRuntime", "DockerAPI",
+            "Daemon", "HTTPClient", "Images", "Platform", "NodeAgent", "ContainerRuntime", "DockerAPI",
+            .product(name: "Yams", package: "Yams"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -74,10 +106,13 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Platform", "HTTPClient"], path: "Tests/TestSupport"),
         .testTarget(name: "PlatformTests", dependencies: ["Platform"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "Platform", "TestSupport", "CLinux"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "Platform"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "Platform", "HTTPClient"]),
         .testTarget(name: "CLITests", dependencies: ["CLI", "Platform"]),
         .testTarget(name: "ContainerRuntimeTests", dependencies: ["ContainerRuntime", "Platform", "TestSupport"]),
         .testTarget(name: "DockerAPITests", dependencies: ["DockerAPI", "ContainerRuntime", "Images", "Platform"]),
+        .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "Platform", "SQLite"]),
+        .testTarget(name: "KubeModelTests", dependencies: ["KubeModel", "Platform"]),
+        .testTarget(name: "ControllersTests", dependencies: ["Controllers", "KubeModel", "Platform"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,10 +1,17 @@
+import APIServer
+import Foundation
 import CLinux
 import ContainerRuntime
+import Controllers
 import DockerAPI
 import HTTPServer
 import Images
+import KubeModel
 import Logging
+import NodeAgent
+import ObjectStore
 import Platform
+import Registry
 import SQLite
 import ServiceLifecycle
 
@@ -43,13 +50,54 @@ public enum Daemon {
             address: .unix(path: configuration.dockerSocketPath, mode: 0o660), responder: dockerAPI,
             logger: logger.withLabel("docker-api"))
 
+        // The control plane: its own SQLite connection (WAL lets image and object writes interleave).
+        let store = try ObjectStore(database: SQLiteDatabase(path: configuration.databasePath), logger: logger.withLabel("store"))
+        guard let serviceCIDR = Registry.IPv4Network(configuration.serviceCIDR) else {
+            throw OnekubeError(.invalidArgument, "invalid --service-cidr \(configuration.serviceCIDR)")
+        }
+        guard let loadBalancerPool = Registry.IPv4Network(configuration.loadBalancerRange) else {
+            throw OnekubeError(.invalidArgument, "invalid --lb-range \(configuration.loadBalancerRange)")
+        }
+        let registry = ObjectRegistry(store: store, allocator: ServiceAllocator(serviceCIDR: serviceCIDR),
+                                      defaultTolerationSeconds: Int64(configuration.podEvictionTimeout), logger: logger.withLabel("registry"))
+        try ClusterBootstrap.ensureDefaults(registry: registry, apiHost: "127.0.0.1", apiPort: configuration.apiPort,
+                                            logger: logger.withLabel("bootstrap"))
+        let token = try APIToken.loadOrCreate(path: configuration.apiTokenPath)
+        try FileSystem.writeAtomically(configuration.apiPortRecordPath, "\(configuration.apiPort)\n")
+        let kubernetesAPI = KubernetesAPI(registry: registry, token: token, serverAddress: "127.0.0.1:\(configuration.apiPort)",
+                                          logger: logger.withLabel("apiserver"))
+        let certificates = configuration.certificates
+        try certificates.ensure(serviceIP: registry.allocator.apiServerServiceIP)
+        let apiServer = HTTPServer(address: .tls(host: "127.0.0.1", port: configuration.apiPort,
+                                                 certificatePath: certificates.serverCertificatePath, keyPath: certificates.serverKeyPath),
+                                   responder: kubernetesAPI,
+                                   logger: logger.withLabel("apiserver"), maxBodyBytes: KubernetesAPI.maxBodyBytes)
+
+        let workloadControllers: [ServiceGroupConfiguration.ServiceConfiguration] = ["ReplicationController", "ReplicaSet"].compactMap { kind in
+            ReplicaSetController(registry: registry, kind: kind, logger: logger.withLabel("\(kind.lowercased())-controller")).map { .init(service: $0) }
+        }
         let group = ServiceGroup(configuration: .init(
-            // Shut down in reverse: the API stops taking requests, then every container stops.
-            services: [.init(service: containers), .init(service: dockerServer)],
+            // Shut down in reverse: the APIs stop taking requests, then every container stops.
+            services: [
+                .init(service: containers),
+                .init(service: dockerServer),
+                .init(service: apiServer),
+                .init(service: GarbageCollector(registry: registry, logger: logger.withLabel("garbage-collector"))),
+                .init(service: NamespaceController(registry: registry, logger: logger.withLabel("namespace-controller"))),
+                .init(service: NodeFleet(registry: registry, initialNodes: configuration.nodes, logger: logger.withLabel("node"),
+                                         heartbeat: .milliseconds(configuration.nodeMonitorGracePeriod * 250))),
+                .init(service: NodeLifecycleController(registry: registry, logger: logger.withLabel("node-lifecycle"),
+                                                       gracePeriod: TimeInterval(configuration.nodeMonitorGracePeriod))),
+                .init(service: Scheduler(registry: registry, logger: logger.withLabel("scheduler"))),
+                .init(service: EndpointsController(registry: registry, logger: logger.withLabel("endpoints-controller"))),
+                .init(service: LoadBalancerController(registry: registry, pool: loadBalancerPool, fixedAddress: configuration.loadBalancerAddress,
+                                                      logger: logger.withLabel("load-balancer"))),
+            ] + workloadControllers,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         logger.info("onekube daemon starting", metadata: ["version": "\(OnekubeVersion.string)", "dataDir": "\(configuration.dataDirectory)"])
         try await group.run()
+        store.closeWatches()
         logger.info("onekube daemon stopped")
     }
 }

@@ -6,21 +6,50 @@ import Platform
 public struct DaemonConfiguration: Sendable {
     public static let defaultDataDirectory = "/var/lib/onekube"
 
+    public static let defaultAPIPort = 6443
+    public static let defaultServiceCIDR = "10.96.0.0/12"
+
     public var dataDirectory: String
     public var registryMirrors: [String]
     public var insecureRegistries: [String]
+    /// The Kubernetes API's port on 127.0.0.1.
+    public var apiPort: Int
+    public var serviceCIDR: String
+    /// How many virtual nodes to start with (onekube, onekube-m02, …).
+    public var nodes = 1
+    /// Seconds before pods leave a node that stopped answering (the default tolerations').
+    public var podEvictionTimeout = 300
+    /// Seconds without a heartbeat before a node counts as NotReady; heartbeats come four times
+    /// as often (kube-controller-manager's --node-monitor-grace-period, 40 s by default).
+    public var nodeMonitorGracePeriod = 40
+
+    /// Where LoadBalancer services' external addresses come from, or one address for all of them.
+    public var loadBalancerRange = "127.0.1.0/24"
+    public var loadBalancerAddress: String?
+
     /// The bridge containers attach to, and the pod CIDR their addresses come from.
-    public var bridge: String
-    public var podCIDR: String
+    public var bridge = RuntimeConfiguration.defaultBridge
+    public var podCIDR = RuntimeConfiguration.defaultPodCIDR
+
+    /// The port the running daemon's Kubernetes API listens on, for the CLI's own requests.
+    public var apiPortRecordPath: String { runDirectory + "/api-port" }
 
     public init(dataDirectory: String, registryMirrors: [String] = [], insecureRegistries: [String] = [],
-                bridge: String = RuntimeConfiguration.defaultBridge, podCIDR: String = RuntimeConfiguration.defaultPodCIDR) {
+                apiPort: Int = DaemonConfiguration.defaultAPIPort, serviceCIDR: String = DaemonConfiguration.defaultServiceCIDR) {
         self.dataDirectory = dataDirectory
         self.registryMirrors = registryMirrors
         self.insecureRegistries = insecureRegistries
-        self.bridge = bridge
-        self.podCIDR = podCIDR
+        self.apiPort = apiPort
+        self.serviceCIDR = serviceCIDR
     }
+
+    /// The bearer token of the Kubernetes API (0600).
+    public var apiTokenPath: String { dataDirectory + "/api-token" }
+    public var certificates: ClusterCertificates { ClusterCertificates(directory: dataDirectory + "/pki") }
+    public var apiServerURL: String { "https://127.0.0.1:\(apiPort)" }
+
+    /// Which kubeconfig `start` wrote the onekube context into, for `delete`.
+    public var kubeconfigRecordPath: String { dataDirectory + "/kubeconfig-path" }
 
     public var runDirectory: String { dataDirectory + "/run" }
     public var dockerSocketPath: String { runDirectory + "/docker.sock" }

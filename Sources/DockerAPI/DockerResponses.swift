@@ -10,7 +10,7 @@ enum DockerResponse {
     static func json(_ value: OrderedJSON, status: HTTPResponseStatus = .ok) -> HTTPServerResponse {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/json")
-        return HTTPServerResponse(status: status, headers: headers, bytes: Array((value.serialized() + "\n").utf8))
+        return HTTPServerResponse(status: status, headers: headers, bytes: value.serializedBytes() + [10])
     }
 
     static func error(_ status: HTTPResponseStatus, _ message: String) -> HTTPServerResponse {

@@ -13,6 +13,8 @@ public struct HTTPClientRequest: Sendable {
     /// Abort when less than one byte arrives for this many seconds; nil for long polls.
     public var stallTimeout: Int?
     public var connectTimeout: Int
+    /// Trust this CA (PEM file) instead of the system store.
+    public var caCertificatePath: String?
 
     public init(
         method: String = "GET", url: String, headers: HTTPHeaderFields = HTTPHeaderFields(),
@@ -129,6 +131,9 @@ public final class CurlHTTPClient: Sendable {
                 if let stall = request.stallTimeout {
                     cz_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1)
                     cz_curl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, stall)
+                }
+                if let ca = request.caCertificatePath {
+                    cz_curl_setopt_string(handle, CURLOPT_CAINFO, ca)
                 }
                 if let socket = request.unixSocketPath {
                     cz_curl_setopt_string(handle, CURLOPT_UNIX_SOCKET_PATH, socket)

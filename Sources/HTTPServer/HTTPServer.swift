@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import ServiceLifecycle
 import Synchronization
 import Glibc
@@ -12,11 +13,14 @@ public final class HTTPServer: Service, Sendable {
     public enum Address: Sendable, CustomStringConvertible {
         case unix(path: String, mode: mode_t)
         case tcp(host: String, port: Int)
+        /// TCP with TLS from a PEM certificate chain and key.
+        case tls(host: String, port: Int, certificatePath: String, keyPath: String)
 
         public var description: String {
             switch self {
             case .unix(let path, _): return "unix://\(path)"
             case .tcp(let host, let port): return "\(host):\(port)"
+            case .tls(let host, let port, _, _): return "https://\(host):\(port)"
             }
         }
     }
@@ -40,14 +44,25 @@ public final class HTTPServer: Service, Sendable {
         let responder = self.responder
         let logger = self.logger
         let maxBodyBytes = self.maxBodyBytes
+        var tls: NIOSSLContext?
+        if case .tls(_, _, let certificatePath, let keyPath) = address {
+            let configuration = TLSConfiguration.makeServerConfiguration(
+                certificateChain: try NIOSSLCertificate.fromPEMFile(certificatePath).map { .certificate($0) },
+                privateKey: .privateKey(try NIOSSLPrivateKey(file: keyPath, format: .pem)))
+            tls = try NIOSSLContext(configuration: configuration)
+        }
+        let tlsContext = tls
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { [weak self] channel in
                 channel.eventLoop.makeCompletedFuture {
+                    let operations = channel.pipeline.syncOperations
+                    if let tlsContext {
+                        try operations.addHandler(NIOSSLServerHandler(context: tlsContext))
+                    }
                     // configureHTTPServerPipeline's handlers, added one by one: an upgrade removes them
                     // again, and the decoder then forwards any bytes that followed the request.
-                    let operations = channel.pipeline.syncOperations
                     try operations.addHandler(HTTPResponseEncoder())
                     try operations.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)))
                     try operations.addHandler(HTTPServerPipelineHandler())
@@ -65,14 +80,15 @@ public final class HTTPServer: Service, Sendable {
                 try? await server.close()
                 throw HTTPServerError(message: "chmod \(path): \(String(cString: strerror(errno)))")
             }
-        case .tcp(let host, let port):
+        case .tcp(let host, let port), .tls(let host, let port, _, _):
             server = try await bootstrap.bind(host: host, port: port).get()
         }
         logger.info("listening", metadata: ["address": "\(address)"])
         markReady()
-        try await withGracefulShutdownHandler {
+        // Closing the listener ends the wait, on graceful shutdown and on cancellation alike.
+        try await withTaskCancellationOrGracefulShutdownHandler {
             try await server.closeFuture.get()
-        } onGracefulShutdown: {
+        } onCancelOrGracefulShutdown: {
             server.close(promise: nil)
         }
         closeConnections()
@@ -163,17 +179,16 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             // An upgrade request answered normally (an error) ends the connection.
             let keepAlive = head.isKeepAlive && !upgradeRequested
             let version = head.version
+            var request = HTTPServerRequest(method: head.method, uri: head.uri, headers: head.headers, body: body)
             if tooLarge {
-                let response = HTTPServerResponse(status: .payloadTooLarge, bytes: Array("request body too large\n".utf8))
-                Task { await Self.write(response, to: channel, version: version, keepAlive: false, logger: self.logger) }
-                return
+                request.body = ByteBuffer()
+                request.bodyExceededLimit = true
             }
-            let request = HTTPServerRequest(method: head.method, uri: head.uri, headers: head.headers, body: body)
             let responder = self.responder
             let logger = self.logger
             Task {
                 let response = await responder.respond(to: request)
-                await Self.write(response, to: channel, version: version, keepAlive: keepAlive, logger: logger)
+                await Self.write(response, to: channel, version: version, keepAlive: keepAlive && !request.bodyExceededLimit, logger: logger)
             }
         }
     }

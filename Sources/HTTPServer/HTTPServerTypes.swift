@@ -11,6 +11,8 @@ public struct HTTPServerRequest: Sendable {
     public var query: QueryParameters
     public var headers: HTTPHeaders
     public var body: ByteBuffer
+    /// The body was larger than the server's limit and was dropped; the responder answers.
+    public var bodyExceededLimit = false
 
     public init(method: HTTPMethod, uri: String, headers: HTTPHeaders, body: ByteBuffer) {
         self.method = method
@@ -90,6 +92,11 @@ public struct HTTPBodyWriter: Sendable {
 
     public func write(_ buffer: ByteBuffer) async throws {
         try await channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(buffer))).get()
+    }
+
+    /// Returns when the connection closes (the client left): long polls use it to stop.
+    public func waitForClose() async {
+        try? await channel.closeFuture.get()
     }
 }
 

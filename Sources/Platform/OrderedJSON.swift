@@ -46,9 +46,59 @@ public indirect enum OrderedJSON: Sendable, Equatable {
         self = try parser.parseDocument()
     }
 
+    /// A member of an object; setting nil removes it, setting on a non-object makes it an object.
     public subscript(key: String) -> OrderedJSON? {
-        if case .object(let pairs) = self { return pairs.first(where: { $0.0 == key })?.1 }
-        return nil
+        get {
+            if case .object(let pairs) = self { return pairs.first(where: { $0.0 == key })?.1 }
+            return nil
+        }
+        set {
+            var pairs: [(String, OrderedJSON)]
+            if case .object(let existing) = self { pairs = existing } else { pairs = [] }
+            if let index = pairs.firstIndex(where: { $0.0 == key }) {
+                if let newValue { pairs[index].1 = newValue } else { pairs.remove(at: index) }
+            } else if let newValue {
+                pairs.append((key, newValue))
+            }
+            self = .object(pairs)
+        }
+    }
+
+    /// The value at a path of object keys (`["metadata", "name"]`).
+    public subscript(path path: [String]) -> OrderedJSON? {
+        get {
+            var current: OrderedJSON? = self
+            for key in path { current = current?[key] }
+            return current
+        }
+        set {
+            guard let first = path.first else {
+                if let newValue { self = newValue }
+                return
+            }
+            if path.count == 1 {
+                self[first] = newValue
+                return
+            }
+            var child = self[first] ?? .object([])
+            child[path: Array(path.dropFirst())] = newValue
+            self[first] = child
+        }
+    }
+
+    public var objectValue: [(String, OrderedJSON)]? { if case .object(let o) = self { return o } else { return nil } }
+    public var isNull: Bool { if case .null = self { return true } else { return false } }
+
+    /// Keys and string values of an object of strings (labels, annotations, selectors).
+    public var stringMap: [String: String]? {
+        guard case .object(let pairs) = self else { return nil }
+        var map: [String: String] = [:]
+        for (k, v) in pairs { if let s = v.stringValue { map[k] = s } }
+        return map
+    }
+
+    public static func stringMap(_ map: [String: String]) -> OrderedJSON {
+        .object(map.keys.sorted().map { ($0, .string(map[$0] ?? "")) })
     }
 
     public var stringValue: String? { if case .string(let s) = self { return s } else { return nil } }
@@ -63,74 +113,92 @@ public indirect enum OrderedJSON: Sendable, Equatable {
     public var boolValue: Bool? { if case .bool(let b) = self { return b } else { return nil } }
 
     public func serialized() -> String {
-        var out = ""
-        write(to: &out, indent: nil, level: 0)
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        write(to: &out, indent: nil, level: 0, prefix: [])
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The compact form as bytes (what goes on the wire and into the store).
+    public func serializedBytes() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        write(to: &out, indent: nil, level: 0, prefix: [])
         return out
     }
 
     /// Indented like Go's json.MarshalIndent / `docker inspect` (`prefix`, `indent`).
     public func pretty(indent: String = "    ", prefix: String = "") -> String {
-        var out = ""
-        write(to: &out, indent: indent, level: 0, prefix: prefix)
-        return out
+        var out: [UInt8] = []
+        write(to: &out, indent: Array(indent.utf8), level: 0, prefix: Array(prefix.utf8))
+        return String(decoding: out, as: UTF8.self)
     }
 
-    private func write(to out: inout String, indent: String?, level: Int, prefix: String = "") {
+    private func write(to out: inout [UInt8], indent: [UInt8]?, level: Int, prefix: [UInt8]) {
         func newline(_ level: Int) {
             guard let indent else { return }
-            out += "\n" + prefix + String(repeating: indent, count: level)
+            out.append(10)
+            out += prefix
+            for _ in 0..<level { out += indent }
         }
         switch self {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .int(let i): out += String(i)
-        case .double(let d): out += d.isFinite ? "\(d)" : "null"
+        case .null: out += [110, 117, 108, 108]
+        case .bool(let b): out += b ? Array("true".utf8) : Array("false".utf8)
+        case .int(let i): out += Array(String(i).utf8)
+        case .double(let d): out += Array((d.isFinite ? "\(d)" : "null").utf8)
         case .string(let s): Self.writeString(s, to: &out)
         case .array(let items):
-            if items.isEmpty { out += "[]"; return }
-            out += "["
+            if items.isEmpty { out += [91, 93]; return }
+            out.append(91)
             for (i, item) in items.enumerated() {
-                if i > 0 { out += "," }
+                if i > 0 { out.append(44) }
                 newline(level + 1)
                 item.write(to: &out, indent: indent, level: level + 1, prefix: prefix)
             }
             newline(level)
-            out += "]"
+            out.append(93)
         case .object(let pairs):
-            if pairs.isEmpty { out += "{}"; return }
-            out += "{"
+            if pairs.isEmpty { out += [123, 125]; return }
+            out.append(123)
             for (i, (key, value)) in pairs.enumerated() {
-                if i > 0 { out += "," }
+                if i > 0 { out.append(44) }
                 newline(level + 1)
                 Self.writeString(key, to: &out)
-                out += indent == nil ? ":" : ": "
+                out.append(58)
+                if indent != nil { out.append(32) }
                 value.write(to: &out, indent: indent, level: level + 1, prefix: prefix)
             }
             newline(level)
-            out += "}"
+            out.append(125)
         }
     }
 
-    static func writeString(_ s: String, to out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{2028}": out += "\\u2028"
-            case "\u{2029}": out += "\\u2029"
-            default:
-                if scalar.value < 0x20 {
-                    out += String(format: "\\u%04x", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
+    static func writeString(_ s: String, to out: inout [UInt8]) {
+        out.append(34)
+        var copy = s
+        copy.withUTF8 { bytes in
+            var i = 0
+            while i < bytes.count {
+                let b = bytes[i]
+                switch b {
+                case 34: out += [92, 34]
+                case 92: out += [92, 92]
+                case 10: out += [92, 110]
+                case 13: out += [92, 114]
+                case 9: out += [92, 116]
+                case 0..<32:
+                    let hex = Array("0123456789abcdef".utf8)
+                    out += [92, 117, 48, 48, hex[Int(b >> 4)], hex[Int(b & 15)]]
+                case 0xE2 where i + 2 < bytes.count && bytes[i + 1] == 0x80 && (bytes[i + 2] == 0xA8 || bytes[i + 2] == 0xA9):
+                    // U+2028 and U+2029, which Go's encoder escapes.
+                    out += [92, 117, 50, 48, 50, bytes[i + 2] == 0xA8 ? 56 : 57]
+                    i += 2
+                default: out.append(b)
                 }
+                i += 1
             }
         }
-        out += "\""
+        out.append(34)
     }
 }
 

@@ -184,3 +184,9 @@ final class Counter: @unchecked Sendable {
         lock.unlock()
     }
 }
+
+@Suite struct OrderedJSONEscapeTests {
+    @Test func lineSeparatorsAreEscapedLikeGo() {
+        #expect(OrderedJSON.string("a\u{2028}b\u{2029}c\"").serialized() == #""a\u2028b\u2029c\"""#)
+    }
+}

@@ -13,6 +13,14 @@ public final class OnekubeInstance: @unchecked Sendable {
     public let dataDirectory: String
     let scratch: TemporaryDirectory
     public private(set) var startResult: ProcessResult?
+    /// The Kubernetes API's port (free on 127.0.0.1) and the kubeconfig `start` writes.
+    public let apiPort: Int
+    public let kubeconfigPath: String
+    public var apiServerURL: String { "https://127.0.0.1:\(apiPort)" }
+    public var caCertificatePath: String { dataDirectory + "/pki/ca.crt" }
+    public var apiToken: String {
+        ((try? String(contentsOfFile: dataDirectory + "/api-token", encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+    }
 
     /// The onekube executable under test (`ONEKUBE_BIN`, else the package's debug build).
     public static var binary: String {
@@ -31,6 +39,8 @@ public final class OnekubeInstance: @unchecked Sendable {
         let slot = Self.nextSlot()
         bridge = "okt\(getpid() % 10000)-\(slot)"
         podCIDR = "10.\(200 + Int(getpid()) % 50).\(slot % 256).0/24"
+        apiPort = try freePort()
+        kubeconfigPath = scratch.path + "/kubeconfig"
         if start { try self.start(arguments) }
     }
 
@@ -53,7 +63,8 @@ public final class OnekubeInstance: @unchecked Sendable {
 
     @discardableResult
     public func start(_ arguments: [String] = []) throws -> ProcessResult {
-        let result = try Run.checked(Self.binary, ["start", "--data-dir", dataDirectory, "--bridge", bridge, "--pod-cidr", podCIDR] + arguments)
+        let result = try Run.checked(Self.binary, ["start", "--data-dir", dataDirectory, "--api-port", String(apiPort),
+                                                   "--kubeconfig", kubeconfigPath, "--bridge", bridge, "--pod-cidr", podCIDR] + arguments)
         startResult = result
         return result
     }
@@ -105,6 +116,20 @@ public final class OnekubeInstance: @unchecked Sendable {
 
     /// The cgroup parent this instance's containers live under (`onekube-<hash of the data dir>`).
     public var cgroupParent: String { "onekube-" + String(SHA256Hasher.hex(dataDirectory).prefix(8)) }
+
+    /// A kubectl build (`kubectl`, the dispatcher, by default) against this instance, with a
+    /// discovery cache of its own.
+    @discardableResult
+    public func kubectl(_ arguments: [String], binary: String = "kubectl", stdin: String? = nil,
+                        environment: [String: String] = [:]) throws -> ProcessResult {
+        var env = environment
+        env["KUBECONFIG"] = kubeconfigPath
+        env["HOME"] = scratch.path
+        return try Run.program(binary, ["--cache-dir", scratch.path + "/kube-cache"] + arguments, environment: env, stdin: stdin,
+                               directory: scratch.path)
+    }
+
+    public var scratchDirectory: String { scratch.path }
 
     public var daemonLog: String {
         (try? String(contentsOfFile: dataDirectory + "/onekube.log", encoding: .utf8)) ?? ""

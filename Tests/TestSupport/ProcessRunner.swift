@@ -90,6 +90,8 @@ public final class TemporaryDirectory: @unchecked Sendable {
 
 /// Polls until `condition` holds or the timeout passes.
 public func waitUntil(timeout: TimeInterval = 20, _ what: String, _ condition: () throws -> Bool) throws {
+    let started = Date()
+    defer { if Date().timeIntervalSince(started) > 3 { print("waitUntil \(what): \(Date().timeIntervalSince(started)) s") } }
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
         if try condition() { return }

@@ -23,6 +23,30 @@ struct StartCommand: AsyncParsableCommand {
     @Option(name: .customLong("insecure-registry"), help: "A registry host[:port] that may be reached over plain HTTP (repeatable).")
     var insecureRegistries: [String] = []
 
+    @Option(name: .customLong("api-port"), help: "The Kubernetes API's port on 127.0.0.1.")
+    var apiPort: Int = DaemonConfiguration.defaultAPIPort
+
+    @Option(name: .customLong("service-cidr"), help: "The range service ClusterIPs come from.")
+    var serviceCIDR: String = DaemonConfiguration.defaultServiceCIDR
+
+    @Option(name: .customLong("kubeconfig"), help: "The kubeconfig to write the onekube context into (default $KUBECONFIG or ~/.kube/config of the invoking user).")
+    var kubeconfig: String?
+
+    @Option(help: "How many nodes the cluster has (onekube, onekube-m02, …).")
+    var nodes: Int = 1
+
+    @Option(name: .customLong("pod-eviction-timeout"), help: "Seconds before pods leave a node that stopped answering (Kubernetes' default is 300).")
+    var podEvictionTimeout: Int = 300
+
+    @Option(name: .customLong("node-monitor-grace-period"), help: "Seconds without a heartbeat before a node is NotReady (Kubernetes' default is 40).")
+    var nodeMonitorGracePeriod: Int = 40
+
+    @Option(name: .customLong("lb-range"), help: "Where LoadBalancer services' EXTERNAL-IPs come from (loopback by default).")
+    var loadBalancerRange: String = "127.0.1.0/24"
+
+    @Option(name: .customLong("lb-address"), help: "One address (e.g. the LAN's) for every LoadBalancer service instead.")
+    var loadBalancerAddress: String?
+
     @Option(help: "The bridge containers attach to (two instances need different ones).")
     var bridge: String = RuntimeConfiguration.defaultBridge
 
@@ -30,8 +54,16 @@ struct StartCommand: AsyncParsableCommand {
     var podCIDR: String = RuntimeConfiguration.defaultPodCIDR
 
     var daemonConfiguration: DaemonConfiguration {
-        DaemonConfiguration(dataDirectory: data.resolved, registryMirrors: registryMirrors, insecureRegistries: insecureRegistries,
-                            bridge: bridge, podCIDR: podCIDR)
+        var configuration = DaemonConfiguration(dataDirectory: data.resolved, registryMirrors: registryMirrors,
+                                                insecureRegistries: insecureRegistries, apiPort: apiPort, serviceCIDR: serviceCIDR)
+        configuration.nodes = nodes
+        configuration.podEvictionTimeout = podEvictionTimeout
+        configuration.nodeMonitorGracePeriod = max(nodeMonitorGracePeriod, 1)
+        configuration.loadBalancerRange = loadBalancerRange
+        configuration.loadBalancerAddress = loadBalancerAddress
+        configuration.bridge = bridge
+        configuration.podCIDR = podCIDR
+        return configuration
     }
 
     func run() async throws {
@@ -76,7 +108,10 @@ struct StartCommand: AsyncParsableCommand {
         }
         try FileSystem.createDirectory(configuration.dataDirectory, mode: 0o711)
         let logStart = fileSize(configuration.logPath)
-        var arguments = ["start", "--foreground", "--data-dir", configuration.dataDirectory]
+        var arguments = ["start", "--foreground", "--data-dir", configuration.dataDirectory, "--api-port", String(apiPort),
+                         "--service-cidr", serviceCIDR, "--nodes", String(nodes), "--pod-eviction-timeout", String(podEvictionTimeout),
+                         "--node-monitor-grace-period", String(nodeMonitorGracePeriod), "--lb-range", loadBalancerRange]
+        if let loadBalancerAddress { arguments += ["--lb-address", loadBalancerAddress] }
         for mirror in registryMirrors { arguments += ["--registry-mirror", mirror] }
         for registry in insecureRegistries { arguments += ["--insecure-registry", registry] }
         arguments += ["--bridge", bridge, "--pod-cidr", podCIDR]
@@ -94,14 +129,36 @@ struct StartCommand: AsyncParsableCommand {
                 throw ExitCode(1)
             }
             if FileSystem.exists(configuration.dockerSocketPath),
-               let response = try? client.request("GET", "/_ping"), response.status == 200 {
-                Console.out("onekube v\(OnekubeVersion.string) running (pid \(pid)): docker API on unix://\(configuration.dockerSocketPath), data in \(configuration.dataDirectory)\n")
+               let response = try? client.request("GET", "/_ping"), response.status == 200,
+               let health = try? CurlHTTPClient.shared.sendBlocking(apiHealthRequest(configuration)), health.status == 200 {
+                let kubeconfigPath = try writeKubeconfig(configuration)
+                Console.out("""
+                    onekube v\(OnekubeVersion.string) running (pid \(pid)): API on \(configuration.apiServerURL), context "onekube" written to \(kubeconfigPath)
+                    docker API on unix://\(configuration.dockerSocketPath) (eval $(onekube docker-env)), data in \(configuration.dataDirectory)
+
+                    """)
                 return
             }
             usleep(2_000)
         }
         Console.err("onekube did not answer within 60 s; see \(configuration.logPath)\n")
         throw ExitCode(1)
+    }
+
+    private func apiHealthRequest(_ configuration: DaemonConfiguration) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: configuration.apiServerURL + "/healthz", connectTimeout: 1)
+        request.caCertificatePath = configuration.certificates.caCertificatePath
+        return request
+    }
+
+    /// Adds the onekube context to the user's kubeconfig and remembers where, for `delete`.
+    private func writeKubeconfig(_ configuration: DaemonConfiguration) throws -> String {
+        let path = Kubeconfig.path(flag: kubeconfig)
+        let token = try FileSystem.readString(configuration.apiTokenPath).trimmingCharacters(in: .whitespacesAndNewlines)
+        let ca = try FileSystem.readFile(configuration.certificates.caCertificatePath)
+        try Kubeconfig.write(server: configuration.apiServerURL, certificateAuthorityData: Data(ca).base64EncodedString(), token: token, to: path)
+        try FileSystem.writeAtomically(configuration.kubeconfigRecordPath, path + "\n", mode: 0o600)
+        return path
     }
 
     private func fileSize(_ path: String) -> off_t {

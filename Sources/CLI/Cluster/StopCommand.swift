@@ -82,9 +82,19 @@ struct DeleteCommand: ParsableCommand {
             Console.out("onekube has no data in \(configuration.dataDirectory)\n")
             return
         }
+        if let recorded = try? FileSystem.readString(configuration.kubeconfigRecordPath) {
+            let path = recorded.trimmingCharacters(in: .whitespacesAndNewlines)
+            do {
+                try Kubeconfig.remove(from: path)
+                Console.out("Removed the onekube context from \(path)\n")
+            } catch {
+                Console.err("could not remove the onekube context from \(path): \(error)\n")
+            }
+        }
         // Only a directory that looks like onekube's is removed.
         let names = Set(try FileSystem.listDirectory(configuration.dataDirectory))
-        let ours: Set<String> = ["state.db", "state.db-wal", "state.db-shm", "run", "blobs", "layers", "onekube.log", "containers"]
+        let ours: Set<String> = ["state.db", "state.db-wal", "state.db-shm", "run", "blobs", "layers", "onekube.log", "containers",
+                                 "api-token", "kubeconfig-path", "pki"]
         guard names.isSubset(of: ours) else {
             Console.err("refusing to delete \(configuration.dataDirectory): it holds files onekube did not write (\(names.subtracting(ours).sorted().joined(separator: ", ")))\n")
             throw ExitCode(1)

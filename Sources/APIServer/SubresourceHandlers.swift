@@ -1,0 +1,130 @@
+import Foundation
+import HTTPServer
+import KubeModel
+import NIOHTTP1
+import ObjectStore
+import Platform
+import Registry
+
+extension KubernetesAPI {
+    func handleSubresource(_ request: HTTPServerRequest, _ path: ResourcePath, name: String, subresource: String) throws -> HTTPServerResponse {
+        switch (subresource, request.method) {
+        case ("status", .GET): return Self.json(try existing(path.type, namespace: path.namespace, name: name).value)
+        case ("status", .PUT): return try update(request, path, name: name, statusOnly: true)
+        case ("status", .PATCH): return try patch(request, path, name: name, statusOnly: true)
+        case ("scale", .GET): return Self.json(try scale(of: existing(path.type, namespace: path.namespace, name: name).value, type: path.type))
+        case ("scale", .PUT), ("scale", .PATCH): return try updateScale(request, path, name: name)
+        case ("binding", .POST): return try bind(request, path, name: name)
+        case ("log", .GET): return try log(request, path, name: name)
+        case ("finalize", .PUT): return try update(request, path, name: name, statusOnly: false)
+        case ("exec", _), ("attach", _), ("portforward", _):
+            let pod = try existing(path.type, namespace: path.namespace, name: name).value
+            try requireHost(pod)
+            throw APIError.badRequest("\(subresource) is not available: onekube's node agents do not serve it yet")
+        default: throw APIError.methodNotAllowed()
+        }
+    }
+
+    // MARK: scale
+
+    /// `autoscaling/v1` Scale of an RC, RS or Deployment.
+    func scale(of object: OrderedJSON, type: ResourceType) -> OrderedJSON {
+        let selector: String
+        if type.kind == "ReplicationController" {
+            selector = LabelSelector(matching: object[path: ["spec", "selector"]]?.stringMap ?? [:]).description
+        } else {
+            selector = LabelSelector(labelSelectorJSON: object[path: ["spec", "selector"]] ?? .object([])).description
+        }
+        var metadata: [(String, OrderedJSON)] = [("name", .string(object.name))]
+        if !object.namespace.isEmpty { metadata.append(("namespace", .string(object.namespace))) }
+        for key in ["uid", "resourceVersion", "creationTimestamp"] {
+            if let value = object[path: ["metadata", key]] { metadata.append((key, value)) }
+        }
+        return .object([
+            ("kind", .string("Scale")), ("apiVersion", .string("autoscaling/v1")), ("metadata", .object(metadata)),
+            ("spec", .object([("replicas", .int(object[path: ["spec", "replicas"]]?.intValue ?? 0))])),
+            ("status", .object([("replicas", .int(object[path: ["status", "replicas"]]?.intValue ?? 0)), ("selector", .string(selector))])),
+        ])
+    }
+
+    func updateScale(_ request: HTTPServerRequest, _ path: ResourcePath, name: String) throws -> HTTPServerResponse {
+        let current = try existing(path.type, namespace: path.namespace, name: name)
+        let body = try request.jsonBody()
+        let scaleNow = scale(of: current.value, type: path.type)
+        let desired: OrderedJSON
+        if request.method == .PATCH {
+            switch request.contentType {
+            case "application/json-patch+json": desired = try Patch.jsonPatch(scaleNow, body)
+            default: desired = Patch.merge(scaleNow, body)
+            }
+        } else {
+            desired = body
+        }
+        guard let replicas = desired[path: ["spec", "replicas"]]?.intValue else {
+            throw APIError.invalid(kind: "Scale", name: name, [.required("spec.replicas")])
+        }
+        if replicas < 0 { throw APIError.invalid(kind: "Scale", name: name, [.invalid("spec.replicas", String(replicas), "must be greater than or equal to 0")]) }
+        let expected = desired.resourceVersion.flatMap { $0.isEmpty ? nil : Int64($0) }
+        let updated = try registry.replace(path.type, namespace: path.namespace, name: name, expectedRevision: expected, statusOnly: false) { object in
+            var next = object
+            next[path: ["spec", "replicas"]] = .int(replicas)
+            return next
+        }
+        return Self.json(scale(of: updated.value, type: path.type))
+    }
+
+    // MARK: pods
+
+    /// `pods/binding`: the scheduler's write of spec.nodeName.
+    func bind(_ request: HTTPServerRequest, _ path: ResourcePath, name: String) throws -> HTTPServerResponse {
+        let body = try request.jsonBody()
+        guard let node = body[path: ["target", "name"]]?.stringValue, !node.isEmpty else {
+            throw APIError.invalid(kind: "Binding", name: name, [.required("target.name")])
+        }
+        try registry.bindPod(namespace: path.namespace ?? "", name: name, node: node)
+        return Self.json(.object([("kind", .string("Status")), ("apiVersion", .string("v1")), ("metadata", .object([])),
+                                  ("status", .string("Success")), ("code", .int(201))]), status: .created)
+    }
+
+    func requireHost(_ pod: OrderedJSON) throws {
+        if (pod[path: ["spec", "nodeName"]]?.stringValue ?? "").isEmpty {
+            throw APIError.badRequest("pod \(pod.name) does not have a host assigned")
+        }
+    }
+
+    /// `pods/log`: plain text, chunked and flushed line by line with follow=true.
+    func log(_ request: HTTPServerRequest, _ path: ResourcePath, name: String) throws -> HTTPServerResponse {
+        let pod = try existing(path.type, namespace: path.namespace, name: name).value
+        let containers = (pod[path: ["spec", "containers"]]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }
+        let container: String
+        if let asked = request.query["container"], !asked.isEmpty {
+            guard containers.contains(asked) else {
+                throw APIError.badRequest("container \(asked) is not valid for pod \(name)")
+            }
+            container = asked
+        } else if containers.count == 1 {
+            container = containers[0]
+        } else {
+            throw APIError.badRequest("a container name must be specified for pod \(name), choose one of: [\(containers.joined(separator: " "))]")
+        }
+        try requireHost(pod)
+        let status = (pod[path: ["status", "containerStatuses"]]?.arrayValue ?? []).first { $0["name"]?.stringValue == container }
+        if let waiting = status?[path: ["state", "waiting", "reason"]]?.stringValue {
+            throw APIError.badRequest("container \"\(container)\" in pod \"\(name)\" is waiting to start: \(waiting)")
+        }
+        guard let podLogs else {
+            throw APIError.badRequest("container \"\(container)\" in pod \"\(name)\" is waiting to start: ContainerCreating")
+        }
+        let options = PodLogOptions(
+            follow: request.query.bool("follow"), tailLines: request.query["tailLines"].flatMap(Int.init),
+            sinceSeconds: request.query["sinceSeconds"].flatMap(Int.init), timestamps: request.query.bool("timestamps"),
+            previous: request.query.bool("previous"), limitBytes: request.query["limitBytes"].flatMap(Int.init))
+        let namespace = path.namespace ?? ""
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "text/plain")
+        return HTTPServerResponse(status: .ok, headers: headers, body: .stream { writer in
+            let stream = try await podLogs.logs(namespace: namespace, pod: name, container: container, options: options)
+            for try await chunk in stream { try await writer.write(chunk) }
+        })
+    }
+}

@@ -1,0 +1,273 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The real kubectl — the dispatcher and every build installed beside it — against onekube.
+@Suite("The real kubectl drives onekube's API")
+struct KubectlTests {
+    static let builds = ["kubectl"] + KubectlBuilds.all
+
+    static let examples = Fixtures.packageRoot + "/Resources/examples"
+
+    @Test func theMachineHasTheKubectlBuilds() {
+        // CI machines ship 1.27–1.33 beside the dispatcher; a missing build must fail loudly.
+        #expect(KubectlBuilds.all.count >= 7, "\(KubectlBuilds.all)")
+    }
+
+    @Test("the walkthrough's commands", arguments: builds)
+    func walkthrough(kubectl: String) throws {
+        let onekube = try OnekubeInstance()
+        func run(_ args: [String], stdin: String? = nil) throws -> ProcessResult {
+            try onekube.kubectl(args, binary: kubectl, stdin: stdin)
+        }
+        func ok(_ args: [String], stdin: String? = nil) throws -> String {
+            let result = try run(args, stdin: stdin)
+            #expect(result.status == 0, "kubectl \(args.joined(separator: " ")): \(result)")
+            return result.stdout
+        }
+        let version = try ok(["version"])
+        // 1.27 prints the whole version.Info struct; later builds just the gitVersion.
+        #expect(version.contains("Server Version: v1.32.0") || version.contains("GitVersion:\"v1.32.0\""), "\(version)")
+
+        let nodes = try ok(["get", "nodes"]).split(separator: "\n").map(String.init)
+        #expect(nodes.first == "NAME      STATUS   ROLES           AGE   VERSION")
+        #expect(nodes.count == 2 && nodes[1].hasPrefix("onekube   Ready    control-plane   "), "\(nodes)")
+        #expect(nodes.last?.hasSuffix("v1.32.0") == true)
+        let wide = try ok(["get", "nodes", "-o", "wide"])
+        #expect(wide.contains("INTERNAL-IP") && wide.contains("onekube://0.1.0"), "\(wide)")
+
+        let namespaces = try ok(["get", "ns"])
+        for ns in ["default", "kube-node-lease", "kube-public", "kube-system"] {
+            #expect(namespaces.contains("\(ns) ") && namespaces.contains("Active"), "\(namespaces)")
+        }
+
+        #expect(try ok(["create", "-f", Self.examples + "/kubia-rc.yaml"]) == "replicationcontroller/kubia created\n")
+        let duplicate = try run(["create", "-f", Self.examples + "/kubia-rc.yaml"])
+        #expect(duplicate.status == 1)
+        #expect(duplicate.stderr.contains("Error from server (AlreadyExists): error when creating \"\(Self.examples)/kubia-rc.yaml\": replicationcontrollers \"kubia\" already exists"), "\(duplicate)")
+        // The replication controller creates the pods and the scheduler binds them.
+        try waitUntil("three pods") { try ok(["get", "rc", "kubia", "-o", "jsonpath={.status.replicas}"]) == "3" }
+        let rcs = try ok(["get", "rc"]).split(separator: "\n").map(String.init)
+        #expect(rcs.first == "NAME    DESIRED   CURRENT   READY   AGE")
+        #expect(rcs.last?.hasPrefix("kubia   3         3         0       ") == true, "\(rcs)")
+        let placed = try ok(["get", "pods", "-l", "app=kubia", "-o", "jsonpath={.items[*].spec.nodeName}"])
+        #expect(placed == "onekube onekube onekube", "\(placed)")
+
+        #expect(try ok(["expose", "rc", "kubia", "--type=LoadBalancer", "--name", "kubia-http"]) == "service/kubia-http exposed\n")
+        let services = try ok(["get", "svc"]).split(separator: "\n").map(String.init)
+        #expect(services.first?.hasPrefix("NAME         TYPE           CLUSTER-IP") == true, "\(services)")
+        #expect(services.contains { $0.hasPrefix("kubernetes   ClusterIP      10.96.0.1 ") && $0.contains("443/TCP") }, "\(services)")
+        #expect(services.contains { $0.hasPrefix("kubia-http   LoadBalancer   10.") && $0.contains("8080:3") }, "\(services)")
+        // The external address comes from the loopback pool within a second.
+        try waitUntil("an EXTERNAL-IP") { try ok(["get", "svc", "kubia-http", "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}"]) == "127.0.1.1" }
+        #expect(try ok(["get", "svc", "kubia-http"]).contains("127.0.1.1"))
+
+        #expect(try ok(["scale", "rc", "kubia", "--replicas=5"]) == "replicationcontroller/kubia scaled\n")
+        #expect(try ok(["get", "rc", "kubia", "-o", "jsonpath={.spec.replicas}"]) == "5")
+        #expect(try ok(["label", "node", "onekube", "ssd=true"]) == "node/onekube labeled\n")
+        #expect(try ok(["get", "nodes", "-l", "ssd=true", "-o", "name"]) == "node/onekube\n")
+        #expect(try ok(["get", "nodes", "--show-labels"]).contains("ssd=true"))
+        // kubectl 1.27 prints "annotate", later builds "annotated".
+        #expect(try ok(["annotate", "rc", "kubia", "owner=luksa"]).hasPrefix("replicationcontroller/kubia annotate"))
+
+        #expect(try ok(["apply", "-f", Self.examples + "/kubia-manual.yaml"]) == "pod/kubia-manual created\n")
+        #expect(try ok(["apply", "-f", Self.examples + "/kubia-manual.yaml"]) == "pod/kubia-manual unchanged\n")
+        let labelled = try String(contentsOfFile: Self.examples + "/kubia-manual.yaml", encoding: .utf8)
+            .replacingOccurrences(of: "  name: kubia-manual\n", with: "  name: kubia-manual\n  labels:\n    env: debug\n")
+        #expect(try ok(["apply", "-f", "-"], stdin: labelled) == "pod/kubia-manual configured\n")
+        #expect(try ok(["get", "pod", "kubia-manual", "-o", "jsonpath={.metadata.labels.env}"]) == "debug")
+        let ssa = labelled.replacingOccurrences(of: "kubia-manual", with: "kubia-ssa")
+        #expect(try ok(["apply", "--server-side", "-f", "-"], stdin: ssa) == "pod/kubia-ssa serverside-applied\n")
+
+        let pods = try ok(["get", "pods"]).split(separator: "\n").map(String.init)
+        #expect(pods.first == "NAME           READY   STATUS    RESTARTS   AGE")
+        #expect(pods.contains { $0.hasPrefix("kubia-manual   0/1     Pending   0          ") }, "\(pods)")
+        let json = try ok(["get", "pod", "kubia-manual", "-o", "json"])
+        #expect(json.contains("\"imagePullPolicy\": \"Always\"") && json.contains("\"qosClass\": \"BestEffort\""), "\(json)")
+        #expect(try ok(["get", "all"]).contains("service/kubia-http"))
+
+        let missing = try run(["get", "pod", "nope"])
+        #expect(missing.status == 1)
+        #expect(missing.stderr == "Error from server (NotFound): pods \"nope\" not found\n")
+
+        let described = try ok(["describe", "node", "onekube"])
+        #expect(described.contains("Name:               onekube") && described.contains("Ready            True"), "\(described)")
+        #expect(try ok(["describe", "svc", "kubia-http"]).contains("Type:                     LoadBalancer"))
+        try waitUntil("five pods") { try ok(["get", "rc", "kubia", "-o", "jsonpath={.status.replicas}"]) == "5" }
+        let describedRC = try ok(["describe", "rc", "kubia"])
+        #expect(describedRC.contains("Replicas:     5 current / 5 desired"), "\(describedRC)")
+        #expect(describedRC.contains("SuccessfulCreate"), "\(describedRC)")
+        #expect(try ok(["describe", "pod", "kubia-manual"]).contains("Status:           Pending"))
+
+        // Older builds colour cluster-info even off a terminal.
+        let info = try ok(["cluster-info"]).replacingOccurrences(of: "\u{1B}\\[[0-9;]*m", with: "", options: .regularExpression)
+        #expect(info.hasPrefix("Kubernetes control plane is running at \(onekube.apiServerURL)"), "\(info)")
+        let resources = try ok(["api-resources"]).split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        #expect(resources.first == ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"])
+        #expect(resources.contains(["pods", "po", "v1", "true", "Pod"]))
+        #expect(resources.contains(["replicationcontrollers", "rc", "v1", "true", "ReplicationController"]))
+        #expect(resources.contains(["deployments", "deploy", "apps/v1", "true", "Deployment"]))
+
+        #expect(try ok(["delete", "pod", "kubia-manual"]) == "pod \"kubia-manual\" deleted\n")
+        #expect(try ok(["delete", "svc", "kubia-http"]) == "service \"kubia-http\" deleted\n")
+        #expect(try ok(["delete", "rc", "kubia"]) == "replicationcontroller \"kubia\" deleted\n")
+        #expect(try run(["get", "rc", "kubia"]).status == 1)
+    }
+
+    @Test func watchShowsChangesAsTheyHappen() throws {
+        let onekube = try OnekubeInstance()
+        let log = onekube.scratchDirectory + "/watch.log"
+        let watch = try BackgroundProcess("kubectl", ["--cache-dir", onekube.scratchDirectory + "/kube-cache", "get", "pods", "-w"],
+                                          logPath: log, environment: ["KUBECONFIG": onekube.kubeconfigPath, "HOME": onekube.scratchDirectory])
+        defer { watch.stop() }
+        try waitUntil("the watch to start") { try onekube.kubectl(["get", "pods"]).status == 0 }
+        usleep(500_000)
+        #expect(try onekube.kubectl(["run", "kubia", "--image=luksa/kubia", "--port=8080"]).stdout == "pod/kubia created\n")
+        try waitUntil("the watch to print the pod") { watch.log.contains("kubia   0/1     Pending") }
+        #expect(try onekube.kubectl(["label", "pod", "kubia", "tier=web"]).status == 0)
+        try waitUntil("the modification") { watch.log.components(separatedBy: "kubia ").count >= 3 }
+        #expect(watch.log.hasPrefix("NAME    READY   STATUS    RESTARTS   AGE\n"), "\(watch.log)")
+    }
+
+    @Test func ownersTakeTheirDependentsAlong() throws {
+        // A ConfigMap as the owner: no controller of its own competes with the collector.
+        let onekube = try OnekubeInstance()
+        func makeOwner() throws -> String {
+            #expect(try onekube.kubectl(["create", "-f", "-"], stdin: #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"owner"}}"#).status == 0)
+            return try onekube.kubectl(["get", "configmap", "owner", "-o", "jsonpath={.metadata.uid}"]).stdout
+        }
+        func dependent(_ name: String, owner uid: String) -> String {
+            """
+            {"apiVersion":"v1","kind":"Pod","metadata":{"name":"\(name)",
+             "ownerReferences":[{"apiVersion":"v1","kind":"ConfigMap","name":"owner","uid":"\(uid)","controller":true,"blockOwnerDeletion":true}]},
+             "spec":{"containers":[{"name":"kubia","image":"luksa/kubia"}]}}
+            """
+        }
+        var uid = try makeOwner()
+        for name in ["kubia-a", "kubia-b"] { #expect(try onekube.kubectl(["create", "-f", "-"], stdin: dependent(name, owner: uid)).status == 0) }
+        #expect(try onekube.kubectl(["describe", "pod", "kubia-a"]).stdout.contains("Controlled By:    ConfigMap/owner"))
+        #expect(try onekube.kubectl(["delete", "configmap", "owner"]).status == 0)
+        try waitUntil("the garbage collector") { try onekube.kubectl(["get", "pods", "-o", "name"]).stdout.isEmpty }
+
+        // Foreground: kubectl waits until the dependents went first.
+        uid = try makeOwner()
+        #expect(try onekube.kubectl(["create", "-f", "-"], stdin: dependent("kubia-c", owner: uid)).status == 0)
+        let foreground = try onekube.kubectl(["delete", "configmap", "owner", "--cascade=foreground"])
+        #expect(foreground.status == 0, "\(foreground)")
+        #expect(try onekube.kubectl(["get", "pods", "-o", "name"]).stdout.isEmpty)
+
+        // Orphan: the dependents stay, without the reference.
+        uid = try makeOwner()
+        #expect(try onekube.kubectl(["create", "-f", "-"], stdin: dependent("kubia-d", owner: uid)).status == 0)
+        #expect(try onekube.kubectl(["delete", "configmap", "owner", "--cascade=orphan"]).status == 0)
+        try waitUntil("the orphaning") {
+            try onekube.kubectl(["get", "pod", "kubia-d", "-o", "jsonpath={.metadata.ownerReferences}"]).stdout.isEmpty
+        }
+    }
+
+    @Test func replicationControllersReplaceDeletedPods() throws {
+        let onekube = try OnekubeInstance()
+        #expect(try onekube.kubectl(["create", "-f", Self.examples + "/kubia-rc.yaml"]).status == 0)
+        try waitUntil("three pods") { try onekube.kubectl(["get", "pods", "-o", "name"]).stdout.split(separator: "\n").count == 3 }
+        let victim = try onekube.kubectl(["get", "pods", "-o", "name"]).stdout.split(separator: "\n")[0]
+        #expect(try onekube.kubectl(["delete", String(victim)]).status == 0)
+        try waitUntil("a replacement") {
+            let pods = try onekube.kubectl(["get", "pods", "-o", "name"]).stdout.split(separator: "\n")
+            return pods.count == 3 && !pods.contains(victim)
+        }
+        #expect(try onekube.kubectl(["scale", "rc", "kubia", "--replicas=43"]).status == 0)
+        try waitUntil("43 pods") { try onekube.kubectl(["get", "pods", "-o", "name"]).stdout.split(separator: "\n").count == 43 }
+        #expect(try onekube.kubectl(["scale", "rc", "kubia", "--replicas=1"]).status == 0)
+        try waitUntil("one pod") { try onekube.kubectl(["get", "pods", "-o", "name"]).stdout.split(separator: "\n").count == 1 }
+        let events = try onekube.kubectl(["get", "events"]).stdout
+        #expect(events.contains("SuccessfulCreate") && events.contains("SuccessfulDelete") && events.contains("Scheduled"), "\(events)")
+        #expect(try onekube.kubectl(["create", "-f", "-"], stdin: #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"huge"},"spec":{"containers":[{"name":"c","image":"busybox","resources":{"requests":{"memory":"100Ti"}}}]}}"#).status == 0)
+        try waitUntil("FailedScheduling") {
+            try onekube.kubectl(["describe", "pod", "huge"]).stdout.contains("0/1 nodes are available: 1 Insufficient memory.")
+        }
+    }
+
+    @Test func endpointsFollowReadyPods() throws {
+        let onekube = try OnekubeInstance()
+        #expect(try onekube.kubectl(["create", "-f", Self.examples + "/kubia-rc.yaml"]).status == 0)
+        #expect(try onekube.kubectl(["expose", "rc", "kubia", "--name", "kubia-http"]).status == 0)
+        try waitUntil("three pods") { try onekube.kubectl(["get", "pods", "-o", "name"]).stdout.split(separator: "\n").count == 3 }
+        let pods = try onekube.kubectl(["get", "pods", "-o", "name"]).stdout.split(separator: "\n").map { String($0.dropFirst(4)) }
+        // What a node agent reports once a pod runs (the node agents issue does it for real).
+        for (i, pod) in pods.enumerated() {
+            let ready = i < 2 ? "True" : "False"
+            let patch = #"{"status":{"phase":"Running","podIP":"10.244.0.\#(i + 10)","podIPs":[{"ip":"10.244.0.\#(i + 10)"}],"conditions":[{"type":"Ready","status":"\#(ready)"}]}}"#
+            #expect(try onekube.kubectl(["patch", "pod", pod, "--subresource=status", "--type=merge", "-p", patch]).status == 0)
+        }
+        try waitUntil("the endpoints") { try onekube.kubectl(["get", "ep", "kubia-http"]).stdout.contains("10.244.0.10:8080,10.244.0.11:8080") }
+        let described = try onekube.kubectl(["describe", "svc", "kubia-http"]).stdout
+        #expect(described.contains("Endpoints:         10.244.0.10:8080,10.244.0.11:8080") || described.contains("10.244.0.10:8080,10.244.0.11:8080"), "\(described)")
+        let notReady = try onekube.kubectl(["get", "ep", "kubia-http", "-o", "jsonpath={.subsets[0].notReadyAddresses[0].ip}"]).stdout
+        #expect(notReady == "10.244.0.12")
+    }
+
+    @Test func loadBalancersGetTheirOwnLoopbackAddresses() throws {
+        let onekube = try OnekubeInstance()
+        func service(_ name: String, _ type: String) -> String {
+            #"{"apiVersion":"v1","kind":"Service","metadata":{"name":"\#(name)"},"spec":{"type":"\#(type)","selector":{"app":"\#(name)"},"ports":[{"port":8080}]}}"#
+        }
+        func ip(_ name: String) throws -> String {
+            try onekube.kubectl(["get", "svc", name, "-o", "jsonpath={.status.loadBalancer.ingress[*].ip}"]).stdout
+        }
+        #expect(try onekube.kubectl(["create", "-f", "-"], stdin: service("one", "LoadBalancer")).status == 0)
+        #expect(try onekube.kubectl(["create", "-f", "-"], stdin: service("two", "LoadBalancer")).status == 0)
+        try waitUntil("two addresses") { try ip("one") == "127.0.1.1" && ip("two") == "127.0.1.2" }
+        #expect(try onekube.kubectl(["patch", "svc", "one", "--type=merge", "-p", #"{"spec":{"type":"ClusterIP"}}"#]).status == 0)
+        try waitUntil("the address given back") { try ip("one").isEmpty }
+        #expect(try onekube.kubectl(["get", "svc", "one", "-o", "jsonpath={.spec.ports[0].nodePort}"]).stdout.isEmpty)
+        #expect(try onekube.kubectl(["create", "-f", "-"], stdin: service("three", "LoadBalancer")).status == 0)
+        try waitUntil("the freed address reused") { try ip("three") == "127.0.1.1" }
+        let clash = #"{"apiVersion":"v1","kind":"Service","metadata":{"name":"clash"},"spec":{"type":"NodePort","ports":[{"port":80,"nodePort":"# + (try onekube.kubectl(["get", "svc", "two", "-o", "jsonpath={.spec.ports[0].nodePort}"]).stdout) + #"}]}}"#
+        let refused = try onekube.kubectl(["create", "-f", "-"], stdin: clash)
+        #expect(refused.stderr.contains("provided port is already allocated"), "\(refused)")
+    }
+
+    @Test func deletingANamespaceDeletesWhatItHolds() throws {
+        let onekube = try OnekubeInstance()
+        // (`kubectl create namespace` and `create configmap` send protobuf, which onekube does not read yet.)
+        #expect(try onekube.kubectl(["create", "-f", "-"], stdin: #"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"scratch"}}"#).stdout == "namespace/scratch created\n")
+        #expect(try onekube.kubectl(["-n", "scratch", "run", "p", "--image=busybox"]).status == 0)
+        #expect(try onekube.kubectl(["-n", "scratch", "create", "-f", "-"], stdin: #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"},"data":{"a":"b"}}"#).status == 0)
+        let deleted = try onekube.kubectl(["delete", "namespace", "scratch"])
+        #expect(deleted.stdout == "namespace \"scratch\" deleted\n", "\(deleted)")
+        #expect(try onekube.kubectl(["get", "ns", "scratch"]).status == 1)
+        let refused = try onekube.kubectl(["-n", "gone", "run", "p", "--image=busybox"])
+        #expect(refused.stderr == "Error from server (NotFound): namespaces \"gone\" not found\n", "\(refused)")
+    }
+
+    @Test func requestsWithoutTheTokenAreRefused() throws {
+        let onekube = try OnekubeInstance()
+        let anonymous = try Run.program("curl", ["-s", "--cacert", onekube.caCertificatePath, onekube.apiServerURL + "/api/v1/pods"])
+        #expect(anonymous.stdout.contains(#""reason":"Unauthorized""#) && anonymous.stdout.contains(#""code":401"#), "\(anonymous)")
+        let authorized = try Run.program("curl", ["-s", "--cacert", onekube.caCertificatePath, "-H", "Authorization: Bearer \(onekube.apiToken)",
+                                                  onekube.apiServerURL + "/api/v1/namespaces"])
+        #expect(authorized.stdout.contains(#""kind":"NamespaceList""#), "\(authorized)")
+        let health = try Run.program("curl", ["-s", "--cacert", onekube.caCertificatePath, onekube.apiServerURL + "/healthz"])
+        #expect(health.stdout == "ok")
+    }
+
+    @Test func deleteRemovesTheContextAgain() throws {
+        let onekube = try OnekubeInstance()
+        let config = try String(contentsOfFile: onekube.kubeconfigPath, encoding: .utf8)
+        #expect(config.contains("current-context: onekube") && config.contains("certificate-authority-data"))
+        #expect(try onekube.onekube(["delete"]).status == 0)
+        let after = try String(contentsOfFile: onekube.kubeconfigPath, encoding: .utf8)
+        #expect(!after.contains("onekube"), "\(after)")
+    }
+}
+
+@Suite("Other clients of the API")
+struct APIClientTests {
+    @Test func thePythonKubernetesClientListsCreatesPatchesAndWatches() throws {
+        let onekube = try OnekubeInstance()
+        // Debian's python3-kubernetes lives in the system interpreter's path.
+        let result = try Run.program("/usr/bin/python3", [Fixtures.path("k8s_client_check.py"), onekube.kubeconfigPath])
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdout.hasSuffix("watched MODIFIED,DELETED\nOK\n"), "\(result)")
+    }
+}
