@@ -178,6 +178,7 @@ extension DockerAPI {
     }
 
     func removeImage(_ name: String, _ request: HTTPServerRequest) throws -> HTTPServerResponse {
+        try refuseRemovingImageInUse(name, force: request.query.bool("force"))
         let items = try images.remove(name, force: request.query.bool("force"), prune: !request.query.bool("noprune"))
         return DockerResponse.json(.array(items.map { item in
             switch item {
@@ -185,6 +186,31 @@ extension DockerAPI {
             case .deleted(let s): return .object([("Deleted", .string(s))])
             }
         }))
+    }
+}
+
+extension DockerAPI {
+    /// An image a container uses keeps its layers: removing its last name is a conflict, worded
+    /// as moby words it (a running user's cannot be forced; onekube does not force a stopped one's
+    /// either, since the container's file system is made of those layers).
+    func refuseRemovingImageInUse(_ name: String, force: Bool) throws {
+        let resolution = try images.resolve(name)
+        let image = resolution.image
+        let users = containers.list().filter { $0.config.imageID == image.id.description }
+        guard let user = users.first(where: \.state.isRunning) ?? users.first else { return }
+        let shortImage = image.id.shortHex
+        let shortContainer = user.shortID
+        switch resolution {
+        case .byTag(_, let tag) where image.tags.count <= 1:
+            let familiar = (try? ImageReference.parseNormalized(tag))?.familiarName ?? tag
+            throw OnekubeError(.conflict, "conflict: unable to remove repository reference \"\(familiar)\" (must force) - container \(shortContainer) is using its referenced image \(shortImage)")
+        case .byTag, .byDigest:
+            return
+        case .byID:
+            let state = user.state.isRunning ? "running" : "stopped"
+            let forcing = user.state.isRunning || force ? "cannot be forced" : "must be forced"
+            throw OnekubeError(.conflict, "conflict: unable to delete \(shortImage) (\(forcing)) - image is being used by \(state) container \(shortContainer)")
+        }
     }
 }
 

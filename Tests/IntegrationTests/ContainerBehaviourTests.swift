@@ -87,6 +87,11 @@ struct ContainerBehaviourTests {
         #expect(nosuch.stdout.contains("exec: \"nosuchcmd\": executable file not found in $PATH"), "\(nosuch)")
         #expect(try onekube.docker(client, ["kill", "sleeper"]).stdout == "sleeper\n")
         #expect(try onekube.docker(client, ["wait", "sleeper"]).stdout == "137\n")
+
+        // An image containers use keeps its layers.
+        let rmi = try onekube.docker(client, ["rmi", "busybox"])
+        #expect(rmi.status == 1, "\(rmi)")
+        #expect(rmi.stderr.hasPrefix("Error response from daemon: conflict: unable to remove repository reference \"busybox\" (must force) - container "), "\(rmi)")
     }
 
     @Test func publishedPortInUseFailsCleanly() throws {
