@@ -37,8 +37,6 @@ public final class IPAllocator: Sendable {
         _ = state.withLock { $0.used.remove(address) }
     }
 
-    public var allocatedCount: Int { state.withLock { $0.used.count } }
-
     public struct AllocationError: Error, CustomStringConvertible {
         public let network: IPv4Network
         public var description: String { "no free address left in \(network)" }

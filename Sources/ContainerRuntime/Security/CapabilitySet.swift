@@ -22,8 +22,6 @@ public struct CapabilitySet: Codable, Sendable, Equatable, CustomStringConvertib
         "CAP_AUDIT_WRITE",
     ])
 
-    public static let none = CapabilitySet(mask: 0)
-
     /// Unknown names are ignored (the set is fixed in code, not taken from users).
     public init(names: [String]) {
         var mask: UInt64 = 0
