@@ -83,6 +83,7 @@ public enum Daemon {
                                                        gracePeriod: TimeInterval(configuration.nodeMonitorGracePeriod))),
                 .init(service: Scheduler(registry: registry, logger: logger.withLabel("scheduler"))),
                 .init(service: EndpointsController(registry: registry, logger: logger.withLabel("endpoints-controller"))),
+                .init(service: DeploymentController(registry: registry, logger: logger.withLabel("deployment-controller"))),
                 .init(service: LoadBalancerController(registry: registry, pool: loadBalancerPool, fixedAddress: configuration.loadBalancerAddress,
                                                       logger: logger.withLabel("load-balancer"))),
             ] + workloadControllers,
