@@ -114,7 +114,7 @@ let package = Package(
         .testTarget(name: "KubeModelTests", dependencies: ["KubeModel", "Platform"]),
         .testTarget(name: "ControllersTests", dependencies: ["Controllers", "KubeModel", "Platform"]),
         .testTarget(name: "ClusterDNSTests", dependencies: ["ClusterDNS", "Platform"]),
-        .testTarget(name: "ServiceProxyTests", dependencies: ["ServiceProxy", "Platform"]),
+        .testTarget(name: "ServiceProxyTests", dependencies: ["ServiceProxy", "ObjectStore", "SQLite", "Platform"]),
     ],
     swiftLanguageModes: [.v6]
 )
