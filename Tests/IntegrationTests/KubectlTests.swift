@@ -187,6 +187,48 @@ struct KubectlTests {
         }
     }
 
+    @Test func deploymentsRollOutAndBack() throws {
+        let onekube = try OnekubeInstance()
+        func pods() throws -> [String] {
+            try onekube.kubectl(["get", "pods", "-o", "name"]).stdout.split(separator: "\n").map { String($0.dropFirst(4)) }
+        }
+        // What node agents report once pods run; the node agents issue does it for real.
+        func markReady() throws {
+            let ready = #"{"status":{"phase":"Running","conditions":[{"type":"Ready","status":"True"}]}}"#
+            for pod in try pods() {
+                _ = try onekube.kubectl(["patch", "pod", pod, "--subresource=status", "--type=merge", "-p", ready])
+            }
+        }
+        func rolledOut() throws -> Bool {
+            try markReady()
+            return try onekube.kubectl(["rollout", "status", "deployment/kubia", "--timeout=1s"]).stdout.contains("successfully rolled out")
+        }
+        #expect(try onekube.kubectl(["create", "-f", Self.examples + "/kubia-deployment.yaml"]).status == 0)
+        try waitUntil("the first rollout") { try rolledOut() }
+        let first = try onekube.kubectl(["get", "rs", "-o", "name"]).stdout
+        #expect(first.split(separator: "\n").count == 1 && first.hasPrefix("replicaset.apps/kubia-"), "\(first)")
+
+        #expect(try onekube.kubectl(["set", "image", "deployment/kubia", "nodejs=luksa/kubia:v2"]).status == 0)
+        try waitUntil("the second rollout") { try rolledOut() && pods().count == 3 }
+        let images = try onekube.kubectl(["get", "pods", "-o", "jsonpath={.items[*].spec.containers[0].image}"]).stdout
+        #expect(images == "luksa/kubia:v2 luksa/kubia:v2 luksa/kubia:v2", "\(images)")
+        let sets = try onekube.kubectl(["get", "rs"]).stdout
+        #expect(sets.split(separator: "\n").count == 3, "\(sets)")
+        let history = try onekube.kubectl(["rollout", "history", "deployment/kubia"]).stdout
+        #expect(history.contains("1 ") && history.contains("2 "), "\(history)")
+        let events = try onekube.kubectl(["describe", "deployment", "kubia"]).stdout
+        #expect(events.contains("ScalingReplicaSet") && events.contains("NewReplicaSetAvailable"), "\(events)")
+
+        #expect(try onekube.kubectl(["rollout", "undo", "deployment/kubia"]).status == 0)
+        try waitUntil("the rollback") {
+            try rolledOut() && onekube.kubectl(["get", "pods", "-o", "jsonpath={.items[*].spec.containers[0].image}"]).stdout
+                == "luksa/kubia:v1 luksa/kubia:v1 luksa/kubia:v1"
+        }
+        #expect(try onekube.kubectl(["get", "deployment", "kubia", "-o", "jsonpath={.metadata.annotations.deployment\\.kubernetes\\.io/revision}"]).stdout == "3")
+        let table = try onekube.kubectl(["get", "deployment", "kubia"]).stdout
+        #expect(table.contains("3/3     3            3"), "\(table)")
+    }
+
     @Test func endpointsFollowReadyPods() throws {
         let onekube = try OnekubeInstance()
         #expect(try onekube.kubectl(["create", "-f", Self.examples + "/kubia-rc.yaml"]).status == 0)

@@ -34,7 +34,9 @@ public final class OnekubeInstance: @unchecked Sendable {
     public let podCIDR: String
 
     public init(start: Bool = true, arguments: [String] = []) throws {
+        _ = Self.abandonedInstancesStopped
         scratch = try TemporaryDirectory("onekube-data")
+        try String(getpid()).write(toFile: scratch.path + "/owner-pid", atomically: true, encoding: .utf8)
         dataDirectory = scratch.path + "/data"
         let slot = Self.nextSlot()
         bridge = "okt\(getpid() % 10000)-\(slot)"
@@ -57,6 +59,22 @@ public final class OnekubeInstance: @unchecked Sendable {
     deinit {
         _ = try? Run.program(Self.binary, ["stop", "--data-dir", dataDirectory])
     }
+
+    /// Daemons left by an earlier test run that was killed (its deinit never ran): each
+    /// instance's directory names the test process that owns it; if that process is gone, the
+    /// daemon is stopped and the directory removed. Runs once per test process.
+    static let abandonedInstancesStopped: Void = {
+        let temporary = NSTemporaryDirectory()
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: temporary)) ?? []
+        for entry in entries where entry.hasPrefix("onekube-data-") {
+            let directory = temporary + entry
+            guard let text = try? String(contentsOfFile: directory + "/owner-pid", encoding: .utf8),
+                  let owner = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)),
+                  kill(owner, 0) != 0 && errno == ESRCH else { continue }
+            _ = try? Run.program(binary, ["stop", "--data-dir", directory + "/data"])
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+    }()
 
     public var socketPath: String { dataDirectory + "/run/docker.sock" }
     public var dockerHost: String { "unix://" + socketPath }
