@@ -124,6 +124,12 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["CLI", "Platform"]),
         .testTarget(name: "ContainerRuntimeTests", dependencies: ["ContainerRuntime", "Platform", "TestSupport"]),
         .testTarget(name: "DockerAPITests", dependencies: ["DockerAPI", "ContainerRuntime", "Images", "Platform"]),
+        .testTarget(name: "PortForwardingTests", dependencies: [
+            "PortForwarding", "TestSupport",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "Platform", "SQLite"]),
         .testTarget(name: "KubeModelTests", dependencies: ["KubeModel", "Platform"]),
         .testTarget(name: "ControllersTests", dependencies: ["Controllers", "KubeModel", "Platform"]),

@@ -11,19 +11,22 @@ public final class TCPForwarder: Sendable {
     let serverChannel: Channel
 
     /// Binds `host:port` now (so a port in use fails here, before anything else is set up) and
-    /// forwards to the addresses `backends` returns at each connection, in order.
+    /// forwards to the addresses `backends` returns for each connection's client, trying them
+    /// in order (the service proxy's round robin and ClientIP affinity decide the order).
     public static func start(
-        host: String, port: Int, backends: @escaping @Sendable () -> [SocketAddress],
+        host: String, port: Int, backends: @escaping @Sendable (_ client: SocketAddress?) -> [SocketAddress],
         group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger
     ) async throws -> TCPForwarder {
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.autoRead, value: false)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { inbound in
                 inbound.eventLoop.makeCompletedFuture {
-                    connect(inbound, to: backends(), logger: logger)
+                    // Installed at once: it holds reading back until a backend is connected.
+                    let glue = GlueHandler()
+                    try inbound.pipeline.syncOperations.addHandler(glue)
+                    connect(inbound, glue: glue, to: backends(inbound.remoteAddress), logger: logger)
                 }
             }
         let channel = try await bootstrap.bind(host: host, port: port).get()
@@ -45,7 +48,7 @@ public final class TCPForwarder: Sendable {
     }
 
     /// Tries each backend in turn on the inbound connection's event loop; glues the pair on success.
-    static func connect(_ inbound: Channel, to backends: [SocketAddress], logger: Logger) {
+    static func connect(_ inbound: Channel, glue: GlueHandler, to backends: [SocketAddress], logger: Logger) {
         guard let backend = backends.first else {
             inbound.close(promise: nil)
             return
@@ -58,11 +61,15 @@ public final class TCPForwarder: Sendable {
                 switch result {
                 case .success(let outbound):
                     inbound.eventLoop.assumeIsolated().execute {
-                        let (a, b) = GlueHandler.matchedPair()
+                        // Still open (not necessarily active yet: the connect may beat channelActive).
+                        guard glue.isOpen else {
+                            outbound.close(promise: nil)
+                            return
+                        }
+                        let partner = GlueHandler()
                         do {
-                            try inbound.pipeline.syncOperations.addHandler(a)
-                            try outbound.pipeline.syncOperations.addHandler(b)
-                            inbound.setOption(.autoRead, value: true).whenFailure { _ in inbound.close(promise: nil) }
+                            try outbound.pipeline.syncOperations.addHandler(partner)
+                            glue.pair(with: partner)
                         } catch {
                             inbound.close(promise: nil)
                             outbound.close(promise: nil)
@@ -70,7 +77,7 @@ public final class TCPForwarder: Sendable {
                     }
                 case .failure(let error):
                     logger.debug("backend connect failed", metadata: ["backend": "\(backend)", "error": "\(error)"])
-                    connect(inbound, to: Array(backends.dropFirst()), logger: logger)
+                    connect(inbound, glue: glue, to: Array(backends.dropFirst()), logger: logger)
                 }
             }
     }
@@ -83,7 +90,7 @@ public struct ForwarderError: Error, CustomStringConvertible {
 
 /// One half of a spliced pair (the pattern of NIO's connect-proxy example): what one channel
 /// reads the other writes, half-closes travel across, and reading pauses while the partner
-/// cannot write.
+/// cannot write — or, on the accepted side, until the backend is connected.
 final class GlueHandler: ChannelDuplexHandler {
     typealias InboundIn = NIOAny
     typealias OutboundIn = NIOAny
@@ -92,13 +99,28 @@ final class GlueHandler: ChannelDuplexHandler {
     private var partner: GlueHandler?
     private var context: ChannelHandlerContext?
     private var pendingRead = false
+    /// Before pairing: what the channel delivered anyway (NIO reads everything up to an early
+    /// EOF even when no read was asked for), and whether that EOF came.
+    private var unpairedReads: [NIOAny] = []
+    private var unpairedEOF = false
+    private var closed = false
 
-    static func matchedPair() -> (GlueHandler, GlueHandler) {
-        let first = GlueHandler()
-        let second = GlueHandler()
-        first.partner = second
-        second.partner = first
-        return (first, second)
+    /// In a pipeline whose channel has not closed.
+    var isOpen: Bool { context != nil && !closed }
+
+    /// Links two handlers, each on its channel (both on one event loop), hands over what arrived
+    /// before, and starts reading.
+    func pair(with other: GlueHandler) {
+        partner = other
+        other.partner = self
+        for data in unpairedReads { other.partnerWrite(data) }
+        unpairedReads = []
+        other.partnerFlush()
+        if unpairedEOF { other.partnerWriteEOF() }
+        if pendingRead {
+            pendingRead = false
+            context?.read()
+        }
     }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
@@ -110,7 +132,14 @@ final class GlueHandler: ChannelDuplexHandler {
 
     private func partnerWrite(_ data: NIOAny) { context?.write(data, promise: nil) }
     private func partnerFlush() { context?.flush() }
-    private func partnerWriteEOF() { context?.close(mode: .output, promise: nil) }
+
+    /// What was read before the EOF may not be flushed yet (the read and the EOF can come in one
+    /// event, before channelReadComplete): flush it, or the output close would drop it.
+    private func partnerWriteEOF() {
+        context?.flush()
+        context?.close(mode: .output, promise: nil)
+    }
+
     private func partnerCloseFull() { context?.close(promise: nil) }
     private var partnerWritable: Bool { context?.channel.isWritable ?? false }
 
@@ -121,13 +150,18 @@ final class GlueHandler: ChannelDuplexHandler {
         }
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) { partner?.partnerWrite(data) }
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if let partner { partner.partnerWrite(data) } else { unpairedReads.append(data) }
+    }
     func channelReadComplete(context: ChannelHandlerContext) { partner?.partnerFlush() }
-    func channelInactive(context: ChannelHandlerContext) { partner?.partnerCloseFull() }
+    func channelInactive(context: ChannelHandlerContext) {
+        closed = true
+        partner?.partnerCloseFull()
+    }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? ChannelEvent, case .inputClosed = event {
-            partner?.partnerWriteEOF()
+            if let partner { partner.partnerWriteEOF() } else { unpairedEOF = true }
         } else {
             context.fireUserInboundEventTriggered(event)
         }
@@ -142,6 +176,7 @@ final class GlueHandler: ChannelDuplexHandler {
         if context.channel.isWritable { partner?.partnerBecameWritable() }
     }
 
+    /// Reads only when there is a partner able to take what is read.
     func read(context: ChannelHandlerContext) {
         if partner?.partnerWritable ?? false {
             context.read()

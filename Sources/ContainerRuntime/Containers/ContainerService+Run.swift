@@ -85,7 +85,13 @@ extension ContainerService {
                 throw error
             }
             processIO.closeChildEnds()
-            try await processIO.start()
+            do {
+                try await processIO.start()
+                run.ioReady.complete(true)
+            } catch {
+                run.ioReady.complete(false)
+                throw error
+            }
             let report = try await onDedicatedThread(name: "onekube-start") { HelperLauncher.readReport(spawned.statusFD) }
             logger.debug("container process started", metadata: [
                 "id": "\(record.shortID)", "prepare": "\(prepared - begun)", "helper": "\(clock.now - prepared)",
@@ -141,7 +147,7 @@ extension ContainerService {
             let target = try SocketAddress(ipAddress: address.description, port: binding.containerPort)
             let host = binding.hostIP.isEmpty ? "0.0.0.0" : binding.hostIP
             do {
-                forwarders.append(try await TCPForwarder.start(host: host, port: binding.hostPort, backends: { [target] },
+                forwarders.append(try await TCPForwarder.start(host: host, port: binding.hostPort, backends: { _ in [target] },
                                                                logger: logger))
             } catch {
                 for forwarder in forwarders { await forwarder.stop() }
@@ -173,6 +179,7 @@ extension ContainerService {
 
     /// The helper exited: drain the output, record the exit, release everything, wake waiters.
     func runEnded(_ container: ManagedContainer, run: ActiveRun, status: Int32) async {
+        _ = await run.ioReady.wait()
         let drainTimeout = Task {
             try? await Task.sleep(for: .seconds(2))
             run.io.shutdown()

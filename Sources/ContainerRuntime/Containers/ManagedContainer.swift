@@ -17,6 +17,9 @@ final class ActiveRun: Sendable {
     let cgroupName: String
     /// Completes with the exit code once the run is fully over (output drained, state saved).
     let ended = CompletionEvent<Int32>()
+    /// Completes once the daemon's ends of the process's stdio are set up (or failed to be): the
+    /// process may exit before that, and its output must not be cut short.
+    let ioReady = CompletionEvent<Bool>()
     private let initProcess = Mutex<(pid: pid_t, pidfd: Int32)>((0, -1))
     /// Set when the process never started (exec failed); the exit then leaves the container `created`.
     let startFailure = Mutex<String?>(nil)
