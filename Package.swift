@@ -47,6 +47,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "KubeModel", dependencies: ["Platform"]),
+        .target(name: "KubeProtobuf", dependencies: ["KubeModel", "Platform"]),
         .target(name: "ObjectStore", dependencies: [
             "Platform", "SQLite",
             .product(name: "Logging", package: "swift-log"),
@@ -67,7 +68,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "APIServer", dependencies: [
-            "KubeModel", "ObjectStore", "Registry", "HTTPServer", "Platform",
+            "KubeModel", "KubeProtobuf", "ObjectStore", "Registry", "HTTPServer", "Platform",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -98,6 +99,7 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["CLI", "Platform"]),
         .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "Platform", "SQLite"]),
         .testTarget(name: "KubeModelTests", dependencies: ["KubeModel", "Platform"]),
+        .testTarget(name: "KubeProtobufTests", dependencies: ["KubeProtobuf", "KubeModel", "Platform"]),
         .testTarget(name: "ControllersTests", dependencies: ["Controllers", "KubeModel", "Platform"]),
     ],
     swiftLanguageModes: [.v6]
