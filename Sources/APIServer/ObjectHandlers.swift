@@ -92,7 +92,7 @@ extension KubernetesAPI {
     // MARK: create
 
     func create(_ request: HTTPServerRequest, _ path: ResourcePath) throws -> HTTPServerResponse {
-        var object = try request.jsonBody()
+        var object = try request.objectBody(apiVersion: path.type.apiVersion, kind: path.type.kind)
         try checkKind(object, path.type)
         if path.type.namespaced {
             let namespace = path.namespace ?? ""
@@ -120,7 +120,7 @@ extension KubernetesAPI {
     // MARK: update and patch
 
     func update(_ request: HTTPServerRequest, _ path: ResourcePath, name: String, statusOnly: Bool) throws -> HTTPServerResponse {
-        let body = try request.jsonBody()
+        let body = try request.objectBody(apiVersion: path.type.apiVersion, kind: path.type.kind)
         try checkKind(body, path.type)
         if !body.name.isEmpty && body.name != name {
             throw APIError.badRequest("the name of the object (\(body.name)) does not match the name on the URL (\(name))")
@@ -148,7 +148,7 @@ extension KubernetesAPI {
             case "application/merge-patch+json": return Patch.merge(current, patchBody)
             case "application/strategic-merge-patch+json", "application/apply-patch+yaml": return Patch.strategicMerge(current, patchBody)
             case "application/json-patch+json": return try Patch.jsonPatch(current, patchBody)
-            default: throw APIError.unsupportedMediaType(contentType)
+            default: throw APIError.unsupportedMediaType(accepted: APIError.patchMediaTypes)
             }
         }
         return Self.json(updated.value)

@@ -49,16 +49,16 @@ extension KubernetesAPI {
 
     func updateScale(_ request: HTTPServerRequest, _ path: ResourcePath, name: String) throws -> HTTPServerResponse {
         let current = try existing(path.type, namespace: path.namespace, name: name)
-        let body = try request.jsonBody()
         let scaleNow = scale(of: current.value, type: path.type)
         let desired: OrderedJSON
         if request.method == .PATCH {
+            let body = try request.jsonBody()
             switch request.contentType {
             case "application/json-patch+json": desired = try Patch.jsonPatch(scaleNow, body)
             default: desired = Patch.merge(scaleNow, body)
             }
         } else {
-            desired = body
+            desired = try request.objectBody(apiVersion: "autoscaling/v1", kind: "Scale")
         }
         guard let replicas = desired[path: ["spec", "replicas"]]?.intValue else {
             throw APIError.invalid(kind: "Scale", name: name, [.required("spec.replicas")])
@@ -77,7 +77,7 @@ extension KubernetesAPI {
 
     /// `pods/binding`: the scheduler's write of spec.nodeName.
     func bind(_ request: HTTPServerRequest, _ path: ResourcePath, name: String) throws -> HTTPServerResponse {
-        let body = try request.jsonBody()
+        let body = try request.objectBody(apiVersion: "v1", kind: "Binding")
         guard let node = body[path: ["target", "name"]]?.stringValue, !node.isEmpty else {
             throw APIError.invalid(kind: "Binding", name: name, [.required("target.name")])
         }

@@ -271,10 +271,9 @@ struct KubectlTests {
 
     @Test func deletingANamespaceDeletesWhatItHolds() throws {
         let onekube = try OnekubeInstance()
-        // (`kubectl create namespace` and `create configmap` send protobuf, which onekube does not read yet.)
-        #expect(try onekube.kubectl(["create", "-f", "-"], stdin: #"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"scratch"}}"#).stdout == "namespace/scratch created\n")
+        #expect(try onekube.kubectl(["create", "namespace", "scratch"]).stdout == "namespace/scratch created\n")
         #expect(try onekube.kubectl(["-n", "scratch", "run", "p", "--image=busybox"]).status == 0)
-        #expect(try onekube.kubectl(["-n", "scratch", "create", "-f", "-"], stdin: #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"},"data":{"a":"b"}}"#).status == 0)
+        #expect(try onekube.kubectl(["-n", "scratch", "create", "configmap", "c", "--from-literal=a=b"]).status == 0)
         let deleted = try onekube.kubectl(["delete", "namespace", "scratch"])
         #expect(deleted.stdout == "namespace \"scratch\" deleted\n", "\(deleted)")
         #expect(try onekube.kubectl(["get", "ns", "scratch"]).status == 1)
