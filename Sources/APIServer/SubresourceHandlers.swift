@@ -60,9 +60,8 @@ extension KubernetesAPI {
         } else {
             desired = try request.objectBody(apiVersion: "autoscaling/v1", kind: "Scale")
         }
-        guard let replicas = desired[path: ["spec", "replicas"]]?.intValue else {
-            throw APIError.invalid(kind: "Scale", name: name, [.required("spec.replicas")])
-        }
+        // ScaleSpec.replicas is a plain omitempty int32: Go clients leave out 0, and Go reads absent as 0.
+        let replicas = desired[path: ["spec", "replicas"]]?.intValue ?? 0
         if replicas < 0 { throw APIError.invalid(kind: "Scale", name: name, [.invalid("spec.replicas", String(replicas), "must be greater than or equal to 0")]) }
         let expected = desired.resourceVersion.flatMap { $0.isEmpty ? nil : Int64($0) }
         let updated = try registry.replace(path.type, namespace: path.namespace, name: name, expectedRevision: expected, statusOnly: false) { object in

@@ -60,6 +60,9 @@ struct ProtobufBodyTests {
         #expect(item("Service", "lb")[path: ["spec", "type"]] == .string("LoadBalancer"))
         // The deployment's pods are made from the template kubectl sent.
         try waitUntil("two pods") { try ok(["-n", "proto", "get", "deploy", "d", "-o", "jsonpath={.status.replicas}"]) == "2" }
+        // With a precondition kubectl scale PUTs a Scale, whose replicas 0 Go leaves out of the JSON.
+        #expect(try ok(["-n", "proto", "scale", "deploy", "d", "--current-replicas=2", "--replicas=0"]) == "deployment.apps/d scaled\n")
+        #expect(try ok(["-n", "proto", "get", "deploy", "d", "-o", "jsonpath={.spec.replicas}"]) == "0")
     }
 
     @Test func undecodableBodiesGetTheApiserversAnswers() throws {
