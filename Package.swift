@@ -62,6 +62,20 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        .target(name: "ClusterDNS", dependencies: [
+            "KubeModel", "ObjectStore", "Platform",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .target(name: "ServiceProxy", dependencies: [
+            "KubeModel", "ObjectStore", "Platform",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         .target(name: "NodeAgent", dependencies: [
             "KubeModel", "ObjectStore", "Registry", "Platform",
             .product(name: "Logging", package: "swift-log"),
@@ -101,6 +115,8 @@ let package = Package(
         .testTarget(name: "KubeModelTests", dependencies: ["KubeModel", "Platform"]),
         .testTarget(name: "KubeProtobufTests", dependencies: ["KubeProtobuf", "KubeModel", "Platform"]),
         .testTarget(name: "ControllersTests", dependencies: ["Controllers", "KubeModel", "Platform"]),
+        .testTarget(name: "ClusterDNSTests", dependencies: ["ClusterDNS", "Platform"]),
+        .testTarget(name: "ServiceProxyTests", dependencies: ["ServiceProxy", "ObjectStore", "SQLite", "Platform"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -5,8 +5,9 @@ import ObjectStore
 import Platform
 import Registry
 
-/// What a fresh cluster has: the four standard namespaces and the `kubernetes` service with
-/// endpoints that lead to the API server. Idempotent; run at every start.
+/// What a fresh cluster has: the four standard namespaces, the `kubernetes` service with
+/// endpoints that lead to the API server, and `kube-dns` (answered by the daemon's cluster DNS).
+/// Idempotent; run at every start.
 public enum ClusterBootstrap {
     public static func ensureDefaults(registry: ObjectRegistry, apiHost: String, apiPort: Int, logger: Logger) throws {
         guard let namespaces = ResourceCatalog.find(kind: "Namespace"), let services = ResourceCatalog.find(kind: "Service"),
@@ -22,6 +23,19 @@ public enum ClusterBootstrap {
                 ("spec", .object([("clusterIP", .string(registry.allocator.apiServerServiceIP)),
                                   ("ports", .array([.object([("name", .string("https")), ("port", .int(443)), ("protocol", .string("TCP")),
                                                              ("targetPort", .int(Int64(apiPort)))])]))])),
+            ]), type: services)
+        }
+        if registry.get(services, namespace: "kube-system", name: "kube-dns") == nil {
+            func port(_ name: String, _ number: Int64, _ proto: String) -> OrderedJSON {
+                .object([("name", .string(name)), ("port", .int(number)), ("protocol", .string(proto)), ("targetPort", .int(number))])
+            }
+            _ = try registry.createObject(.object([
+                ("metadata", .object([("name", .string("kube-dns")), ("namespace", .string("kube-system")),
+                                      ("labels", .stringMap(["k8s-app": "kube-dns", "kubernetes.io/cluster-service": "true",
+                                                             "kubernetes.io/name": "CoreDNS"]))])),
+                ("spec", .object([("clusterIP", .string(registry.allocator.clusterDNSServiceIP)),
+                                  ("selector", .stringMap(["k8s-app": "kube-dns"])),
+                                  ("ports", .array([port("dns", 53, "UDP"), port("dns-tcp", 53, "TCP"), port("metrics", 9153, "TCP")]))])),
             ]), type: services)
         }
         // The endpoints follow the API port, which may change between starts.

@@ -31,22 +31,8 @@ public final class DeploymentController: Service {
     public func run() async throws {
         guard let deployments = Self.deployments, let replicaSets = Self.replicaSets,
               let pods = ResourceCatalog.find(kind: "Pod") else { return }
-        let changes = try ResourceWatcher.changes(of: [deployments, replicaSets, pods], in: store)
-        for deployment in store.list(ObjectScope(resource: deployments.storageName)).items { queue.add(deployment.key) }
-        try await cancelWhenGracefulShutdown {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    for await event in changes { self.enqueue(for: event) }
-                    self.queue.close()
-                }
-                group.addTask {
-                    while let key = await self.queue.next() { self.reconcile(key) }
-                }
-                await group.next()
-                group.cancelAll()
-                self.queue.close()
-            }
-        }
+        try await ReconcileLoop(queue: queue, store: store).run(
+            watching: [deployments, replicaSets, pods], initial: [deployments], route: enqueue(for:), reconcile: reconcile)
     }
 
     func enqueue(for event: WatchEvent) {
@@ -68,23 +54,6 @@ public final class DeploymentController: Service {
                 }
             }
         }
-    }
-
-    /// A stable hash of the pod template, as the label value `pod-template-hash`.
-    static func templateHash(_ template: OrderedJSON) -> String {
-        var hash: UInt32 = 2_166_136_261
-        for byte in template.serializedBytes() {
-            hash ^= UInt32(byte)
-            hash = hash &* 16_777_619
-        }
-        let alphabet = Array("bcdfghjklmnpqrstvwxz2456789")
-        var text = ""
-        var value = hash
-        for _ in 0..<10 {
-            text.append(alphabet[Int(value % UInt32(alphabet.count))])
-            value /= UInt32(alphabet.count)
-        }
-        return text
     }
 
     static func templateWithoutHash(_ template: OrderedJSON) -> OrderedJSON {
@@ -166,7 +135,7 @@ public final class DeploymentController: Service {
     }
 
     func createReplicaSet(for deployment: OrderedJSON, template: OrderedJSON, revision: Int64, type: ResourceType) -> OrderedJSON? {
-        let hash = Self.templateHash(Self.templateWithoutHash(template))
+        let hash = TemplateHash.of(Self.templateWithoutHash(template))
         var labeled = template
         var labels = template[path: ["metadata", "labels"]]?.stringMap ?? [:]
         labels["pod-template-hash"] = hash

@@ -28,33 +28,21 @@ public final class EndpointsController: Service {
 
     public func run() async throws {
         guard let services = Self.services, let pods = Self.pods else { return }
-        let changes = try ResourceWatcher.changes(of: [services, pods], in: store)
-        for service in store.list(ObjectScope(resource: services.storageName)).items { queue.add(service.key) }
-        try await cancelWhenGracefulShutdown {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    for await event in changes {
-                        if event.key.resource == services.storageName {
-                            self.queue.add(event.key)
-                        } else {
-                            // Any service of the namespace whose selector matched before or matches now.
-                            let labels = [event.object.labels, event.previous?.labels ?? [:]]
-                            for service in self.store.list(ObjectScope(resource: services.storageName, namespace: event.key.namespace)).items {
-                                let selector = service.value[path: ["spec", "selector"]]?.stringMap ?? [:]
-                                if !selector.isEmpty, labels.contains(where: { LabelSelector(matching: selector).matches($0) }) {
-                                    self.queue.add(service.key)
-                                }
-                            }
-                        }
-                    }
-                    self.queue.close()
-                }
-                group.addTask {
-                    while let key = await self.queue.next() { self.reconcile(key) }
-                }
-                await group.next()
-                group.cancelAll()
-                self.queue.close()
+        try await ReconcileLoop(queue: queue, store: store).run(
+            watching: [services, pods], initial: [services], route: { self.enqueue(for: $0, services: services) }, reconcile: reconcile)
+    }
+
+    func enqueue(for event: WatchEvent, services: ResourceType) {
+        if event.key.resource == services.storageName {
+            queue.add(event.key)
+            return
+        }
+        // Any service of the namespace whose selector matched before or matches now.
+        let labels = [event.object.labels, event.previous?.labels ?? [:]]
+        for service in store.list(ObjectScope(resource: services.storageName, namespace: event.key.namespace)).items {
+            let selector = service.value[path: ["spec", "selector"]]?.stringMap ?? [:]
+            if !selector.isEmpty, labels.contains(where: { LabelSelector(matching: selector).matches($0) }) {
+                queue.add(service.key)
             }
         }
     }

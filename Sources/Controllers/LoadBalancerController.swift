@@ -29,22 +29,9 @@ public final class LoadBalancerController: Service {
 
     public func run() async throws {
         guard let services = Self.services else { return }
-        let changes = try store.watch(ObjectScope(resource: services.storageName), after: store.currentRevision)
-        for service in store.list(ObjectScope(resource: services.storageName)).items { queue.add(service.key) }
-        try await cancelWhenGracefulShutdown {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    for await event in changes where event.kind != .deleted { self.queue.add(event.key) }
-                    self.queue.close()
-                }
-                group.addTask {
-                    while let key = await self.queue.next() { self.reconcile(key) }
-                }
-                await group.next()
-                group.cancelAll()
-                self.queue.close()
-            }
-        }
+        try await ReconcileLoop(queue: queue, store: store).run(
+            watching: [services], initial: [services], route: { event in if event.kind != .deleted { self.queue.add(event.key) } },
+            reconcile: reconcile)
     }
 
     static func ingressIPs(_ service: OrderedJSON) -> [String] {

@@ -31,22 +31,8 @@ public final class ReplicaSetController: Service {
 
     public func run() async throws {
         guard let pods = Self.pods else { return }
-        let changes = try ResourceWatcher.changes(of: [ownerType, pods], in: store)
-        for owner in store.list(ObjectScope(resource: ownerType.storageName)).items { queue.add(owner.key) }
-        try await cancelWhenGracefulShutdown {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    for await event in changes { self.enqueue(for: event) }
-                    self.queue.close()
-                }
-                group.addTask {
-                    while let key = await self.queue.next() { self.reconcile(key) }
-                }
-                await group.next()
-                group.cancelAll()
-                self.queue.close()
-            }
-        }
+        try await ReconcileLoop(queue: queue, store: store).run(
+            watching: [ownerType, pods], initial: [ownerType], route: enqueue(for:), reconcile: reconcile)
     }
 
     func enqueue(for event: WatchEvent) {
@@ -129,13 +115,7 @@ public final class ReplicaSetController: Service {
     }
 
     func createPod(for owner: OrderedJSON, type pods: ResourceType) {
-        let template = owner[path: ["spec", "template"]] ?? .object([])
-        var metadata: [(String, OrderedJSON)] = [("generateName", .string("\(owner.name)-")), ("namespace", .string(owner.namespace))]
-        if let labels = template[path: ["metadata", "labels"]] { metadata.append(("labels", labels)) }
-        if let annotations = template[path: ["metadata", "annotations"]] { metadata.append(("annotations", annotations)) }
-        metadata.append(("ownerReferences", .array([OwnerReference(apiVersion: ownerType.apiVersion, kind: ownerType.kind,
-                                                                   name: owner.name, uid: owner.uid).json])))
-        let pod: OrderedJSON = .object([("metadata", .object(metadata)), ("spec", template["spec"] ?? .object([]))])
+        let pod = PodTemplate.pod(from: owner[path: ["spec", "template"]] ?? .object([]), owner: owner, ownerType: ownerType)
         do {
             let created = try registry.createObject(pod, type: pods)
             events.record(owner, reason: "SuccessfulCreate", message: "Created pod: \(created.key.name)")

@@ -32,7 +32,7 @@ public final class Scheduler: Service {
         guard let pods = Self.pods, let nodes = Self.nodes else { return }
         let changes = try ResourceWatcher.changes(of: [pods, nodes], in: store)
         requeuePending()
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
                     for await event in changes {

@@ -40,7 +40,13 @@ public enum SchedulingDecision {
 
     /// The first filter a node fails, worded as kube-scheduler words it.
     public static func unfit(_ pod: OrderedJSON, on view: NodeView) -> String? {
-        let node = view.node
+        if let problem = unfitPlacement(pod, on: view.node) { return problem }
+        return unfitResources(pod, on: view)
+    }
+
+    /// The filters about where a pod may go (taints, selector, affinity), not what it needs:
+    /// what the DaemonSet controller asks of every node.
+    static func unfitPlacement(_ pod: OrderedJSON, on node: OrderedJSON) -> String? {
         let tolerations = pod[path: ["spec", "tolerations"]]?.arrayValue ?? []
         if node[path: ["spec", "unschedulable"]]?.boolValue == true,
            !tolerates(tolerations, key: "node.kubernetes.io/unschedulable", value: "", effect: "NoSchedule") {
@@ -63,7 +69,11 @@ public enum SchedulingDecision {
            !terms.isEmpty, !terms.contains(where: { term in matches(term, labels: labels, name: node.name) }) {
             return "node(s) didn't match Pod's node affinity/selector"
         }
-        let allocatable = node[path: ["status", "allocatable"]]
+        return nil
+    }
+
+    static func unfitResources(_ pod: OrderedJSON, on view: NodeView) -> String? {
+        let allocatable = view.node[path: ["status", "allocatable"]]
         let requested = view.pods.reduce(PodRequests()) { sum, p in
             let r = PodRequests(pod: p)
             return PodRequests(milliCPU: sum.milliCPU + r.milliCPU, memory: sum.memory + r.memory)

@@ -25,6 +25,14 @@ final class WorkQueue<Key: Hashable & Sendable>: Sendable {
         resume?.resume(returning: key)
     }
 
+    /// Adds the key once `delay` has passed (a back-off, or a deadline to look at again).
+    func add(_ key: Key, after delay: Duration) {
+        Task {
+            try? await Task.sleep(for: delay)
+            self.add(key)
+        }
+    }
+
     /// The next key, or nil once closed.
     func next() async -> Key? {
         await withCheckedContinuation { (continuation: CheckedContinuation<Key?, Never>) in

@@ -84,6 +84,8 @@ public enum Daemon {
                 .init(service: Scheduler(registry: registry, logger: logger.withLabel("scheduler"))),
                 .init(service: EndpointsController(registry: registry, logger: logger.withLabel("endpoints-controller"))),
                 .init(service: DeploymentController(registry: registry, logger: logger.withLabel("deployment-controller"))),
+                .init(service: DaemonSetController(registry: registry, logger: logger.withLabel("daemonset-controller"))),
+                .init(service: JobController(registry: registry, logger: logger.withLabel("job-controller"))),
                 .init(service: LoadBalancerController(registry: registry, pool: loadBalancerPool, fixedAddress: configuration.loadBalancerAddress,
                                                       logger: logger.withLabel("load-balancer"))),
             ] + workloadControllers,

@@ -9,7 +9,8 @@ public enum Defaulting {
     public static func apply(_ object: inout OrderedJSON, type: ResourceType, tolerationSeconds: Int64 = 300) {
         switch type.kind {
         case "Pod":
-            defaultPodSpec(&object, path: ["spec"], tolerationSeconds: tolerationSeconds)
+            defaultPodSpec(&object, path: ["spec"])
+            admitPod(&object, tolerationSeconds: tolerationSeconds)
             if object[path: ["status", "phase"]] == nil { object[path: ["status", "phase"]] = .string("Pending") }
             if object[path: ["status", "qosClass"]] == nil {
                 object[path: ["status", "qosClass"]] = .string(qosClass(object["spec"]))
@@ -19,7 +20,7 @@ public enum Defaulting {
             if object[path: ["spec", "selector"]] == nil, let templateLabels { object[path: ["spec", "selector"]] = templateLabels }
             if object[path: ["metadata", "labels"]] == nil, let templateLabels { object[path: ["metadata", "labels"]] = templateLabels }
             if object[path: ["spec", "replicas"]] == nil { object[path: ["spec", "replicas"]] = .int(1) }
-            defaultPodSpec(&object, path: ["spec", "template", "spec"], tolerationSeconds: tolerationSeconds)
+            defaultPodSpec(&object, path: ["spec", "template", "spec"])
         case "ReplicaSet", "Deployment", "DaemonSet":
             if type.kind != "DaemonSet", object[path: ["spec", "replicas"]] == nil { object[path: ["spec", "replicas"]] = .int(1) }
             if type.kind == "Deployment" {
@@ -36,7 +37,18 @@ public enum Defaulting {
                 if object[path: ["spec", "revisionHistoryLimit"]] == nil { object[path: ["spec", "revisionHistoryLimit"]] = .int(10) }
                 if object[path: ["spec", "progressDeadlineSeconds"]] == nil { object[path: ["spec", "progressDeadlineSeconds"]] = .int(600) }
             }
-            defaultPodSpec(&object, path: ["spec", "template", "spec"], tolerationSeconds: tolerationSeconds)
+            if type.kind == "DaemonSet" {
+                if object[path: ["spec", "updateStrategy"]] == nil {
+                    object[path: ["spec", "updateStrategy"]] = .object([
+                        ("type", .string("RollingUpdate")),
+                        ("rollingUpdate", .object([("maxUnavailable", .int(1)), ("maxSurge", .int(0))])),
+                    ])
+                }
+                if object[path: ["spec", "revisionHistoryLimit"]] == nil { object[path: ["spec", "revisionHistoryLimit"]] = .int(10) }
+            }
+            defaultPodSpec(&object, path: ["spec", "template", "spec"])
+        case "Job":
+            defaultJob(&object)
         case "Namespace":
             var labels = object.labels
             labels["kubernetes.io/metadata.name"] = object.name
@@ -78,26 +90,70 @@ public enum Defaulting {
         }
     }
 
-    static func defaultPodSpec(_ object: inout OrderedJSON, path: [String], tolerationSeconds: Int64) {
+    /// SetDefaults_PodSpec: what pods and pod templates alike get.
+    static func defaultPodSpec(_ object: inout OrderedJSON, path: [String]) {
         guard var spec = object[path: path] else { return }
         if let containers = spec["containers"]?.arrayValue { spec["containers"] = .array(containers.map(defaultContainer)) }
         if let containers = spec["initContainers"]?.arrayValue { spec["initContainers"] = .array(containers.map(defaultContainer)) }
         let defaults: [(String, OrderedJSON)] = [
             ("restartPolicy", .string("Always")), ("terminationGracePeriodSeconds", .int(30)),
             ("dnsPolicy", .string("ClusterFirst")), ("securityContext", .object([])),
-            ("schedulerName", .string("default-scheduler")), ("enableServiceLinks", .bool(true)),
-            ("priority", .int(0)), ("preemptionPolicy", .string("PreemptLowerPriority")),
+            ("schedulerName", .string("default-scheduler")),
         ]
         for (key, value) in defaults where spec[key] == nil { spec[key] = value }
+        object[path: path] = spec
+    }
+
+    /// What the apiserver's admission adds to a pod (never to a template): the service account,
+    /// priority, service links, and the DefaultTolerationSeconds plugin's not-ready/unreachable
+    /// tolerations unless the pod already tolerates those taints.
+    static func admitPod(_ object: inout OrderedJSON, tolerationSeconds: Int64) {
+        guard var spec = object["spec"] else { return }
+        if spec["enableServiceLinks"] == nil { spec["enableServiceLinks"] = .bool(true) }
+        if spec["priority"] == nil { spec["priority"] = .int(0) }
+        if spec["preemptionPolicy"] == nil { spec["preemptionPolicy"] = .string("PreemptLowerPriority") }
         if spec["serviceAccountName"] == nil { spec["serviceAccountName"] = .string("default") }
         if spec["serviceAccount"] == nil { spec["serviceAccount"] = spec["serviceAccountName"] }
-        if spec["tolerations"] == nil {
-            spec["tolerations"] = .array(["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"].map { key in
-                .object([("key", .string(key)), ("operator", .string("Exists")), ("effect", .string("NoExecute")),
-                         ("tolerationSeconds", .int(tolerationSeconds))])
-            })
+        var tolerations = spec["tolerations"]?.arrayValue ?? []
+        for key in ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"] {
+            let covered = tolerations.contains { t in
+                let effect = t["effect"]?.stringValue ?? ""
+                let matchesKey = t["key"]?.stringValue == key || (t["key"] == nil && t["operator"]?.stringValue == "Exists")
+                return matchesKey && (effect.isEmpty || effect == "NoExecute")
+            }
+            if !covered {
+                tolerations.append(.object([("key", .string(key)), ("operator", .string("Exists")), ("effect", .string("NoExecute")),
+                                            ("tolerationSeconds", .int(tolerationSeconds))]))
+            }
         }
-        object[path: path] = spec
+        spec["tolerations"] = .array(tolerations)
+        object["spec"] = spec
+    }
+
+    /// batch/v1 Job: the counts, and the selector and template labels the apiserver generates
+    /// from the Job's uid (unless `manualSelector`).
+    static func defaultJob(_ object: inout OrderedJSON) {
+        var spec = object["spec"] ?? .object([])
+        // SetDefaults_Job: neither count given means one pod to one completion.
+        if spec["completions"] == nil && spec["parallelism"] == nil { spec["completions"] = .int(1) }
+        if spec["parallelism"] == nil { spec["parallelism"] = .int(1) }
+        if spec["backoffLimit"] == nil { spec["backoffLimit"] = .int(6) }
+        if spec["completionMode"] == nil { spec["completionMode"] = .string("NonIndexed") }
+        if spec["suspend"] == nil { spec["suspend"] = .bool(false) }
+        if spec["podReplacementPolicy"] == nil { spec["podReplacementPolicy"] = .string("TerminatingOrFailed") }
+        if spec["manualSelector"]?.boolValue != true {
+            let uid = object.uid
+            let generated: [String: String] = ["batch.kubernetes.io/controller-uid": uid]
+            if spec["selector"] == nil { spec["selector"] = .object([("matchLabels", .stringMap(generated))]) }
+            var labels = spec[path: ["template", "metadata", "labels"]]?.stringMap ?? [:]
+            labels["batch.kubernetes.io/controller-uid"] = uid
+            labels["batch.kubernetes.io/job-name"] = object.name
+            labels["controller-uid"] = uid
+            labels["job-name"] = object.name
+            spec[path: ["template", "metadata", "labels"]] = .stringMap(labels)
+        }
+        object["spec"] = spec
+        defaultPodSpec(&object, path: ["spec", "template", "spec"])
     }
 
     static func defaultContainer(_ container: OrderedJSON) -> OrderedJSON {

@@ -224,3 +224,35 @@ enum EventPrinter {
                 .string(first), .int(count), .string(event.name)]
     }
 }
+
+/// printJob: Status from the conditions, `succeeded/completions`, and the run's duration.
+enum JobPrinter {
+    static func cells(_ job: OrderedJSON, now: Date) -> [String] {
+        let succeeded = job[path: ["status", "succeeded"]]?.intValue ?? 0
+        let completions: String
+        if let wanted = job[path: ["spec", "completions"]]?.intValue {
+            completions = "\(succeeded)/\(wanted)"
+        } else {
+            let parallelism = job[path: ["spec", "parallelism"]]?.intValue ?? 0
+            completions = parallelism > 1 ? "\(succeeded)/1 of \(parallelism)" : "\(succeeded)/1"
+        }
+        let started = job[path: ["status", "startTime"]]?.stringValue.flatMap(KubeTime.parse)
+        let finished = job[path: ["status", "completionTime"]]?.stringValue.flatMap(KubeTime.parse)
+        var duration = ""
+        if let started { duration = HumanDuration.format((finished ?? now).timeIntervalSince(started)) }
+        func has(_ type: String) -> Bool {
+            (job[path: ["status", "conditions"]]?.arrayValue ?? []).contains { $0["type"]?.stringValue == type && $0["status"]?.stringValue == "True" }
+        }
+        let status: String
+        if has("Complete") { status = "Complete" }
+        else if has("Failed") { status = "Failed" }
+        else if job.deletionTimestamp != nil { status = "Terminating" }
+        else if has("Suspended") { status = "Suspended" }
+        else if has("FailureTarget") { status = "FailureTarget" }
+        else { status = "Running" }
+        let (containers, images) = TablePrinter.templateContainers(job)
+        let selector = job[path: ["spec", "selector"]].map { LabelSelector(labelSelectorJSON: $0).description } ?? "<none>"
+        return [job.name, status, completions, duration, KubeTime.age(of: job.creationTimestamp, now: now), containers, images,
+                selector.isEmpty ? "<none>" : selector]
+    }
+}

@@ -81,6 +81,7 @@ public enum ResourceCatalog {
                  subresources: [scale, status("Deployment")]),
         resource("apps", "v1", "ReplicaSet", "replicasets", short: ["rs"], categories: ["all"],
                  subresources: [scale, status("ReplicaSet")]),
+        resource("batch", "v1", "Job", "jobs", categories: ["all"], subresources: [status("Job")]),
         resource("coordination.k8s.io", "v1", "Lease", "leases"),
         resource("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices"),
     ]

@@ -73,6 +73,13 @@ public enum TablePrinter {
             return [.name(), TableColumn("Desired", "integer"), TableColumn("Current", "integer"), TableColumn("Ready", "integer"),
                     TableColumn("Up-to-date", "integer"), TableColumn("Available", "integer"), TableColumn("Node Selector"), .age,
                     TableColumn("Containers", priority: 1), TableColumn("Images", priority: 1), TableColumn("Selector", priority: 1)]
+        case "Job":
+            return [.name(), TableColumn("Status", "Status of the job."),
+                    TableColumn("Completions", "The number of pods which reached phase Succeeded. The value increases monotonically for a given spec. However, it may decrease in reaction to scale down of elastic indexed jobs."),
+                    TableColumn("Duration", "Time required to complete the job."), .age,
+                    TableColumn("Containers", priority: 1, "Names of each container in the template."),
+                    TableColumn("Images", priority: 1, "Images referenced by each container in the template."),
+                    TableColumn("Selector", priority: 1, "A label query over pods that should match the pod count. Normally, the system sets this field for you. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors")]
         case "Event":
             return [TableColumn("Last Seen", "Time when this Event was last observed"), TableColumn("Type", "Type of this event (Normal, Warning), new types could be added in the future."),
                     TableColumn("Reason", "The reason this event was generated. Short, machine understandable string."),
@@ -137,6 +144,7 @@ public enum TablePrinter {
                     .int(status?["currentNumberScheduled"]?.intValue ?? 0), .int(status?["numberReady"]?.intValue ?? 0),
                     .int(status?["updatedNumberScheduled"]?.intValue ?? 0), .int(status?["numberAvailable"]?.intValue ?? 0),
                     .string(nodeSelector), age, .string(containers), .string(images), .string(selector.isEmpty ? "<none>" : selector)]
+        case "Job": return JobPrinter.cells(object, now: now).map(OrderedJSON.string)
         case "Event": return EventPrinter.cells(object, now: now)
         case "Endpoints": return [.string(object.name), .string(formatEndpoints(object)), age]
         case "Namespace": return [.string(object.name), .string(object[path: ["status", "phase"]]?.stringValue ?? ""), age]

@@ -101,9 +101,34 @@ public enum Validation {
                 errors.append(.invalid("spec.replicas", String(replicas), "must be greater than or equal to 0"))
             }
         case "Service": errors += validateServiceSpec(object["spec"])
+        case "Job": errors += validateJobSpec(object["spec"])
         default: break
         }
         return errors
+    }
+
+    static func validateJobSpec(_ spec: OrderedJSON?) -> [FieldError] {
+        var errors = validatePodSpec(spec?[path: ["template", "spec"]], path: "spec.template.spec")
+        let restartPolicy = spec?[path: ["template", "spec", "restartPolicy"]]?.stringValue ?? ""
+        if !["OnFailure", "Never"].contains(restartPolicy) {
+            errors.append(.notSupported("spec.template.spec.restartPolicy", restartPolicy, ["OnFailure", "Never"]))
+        }
+        for field in ["parallelism", "completions", "backoffLimit", "activeDeadlineSeconds", "ttlSecondsAfterFinished"] {
+            if let value = spec?[field]?.intValue, value < 0 {
+                errors.append(.invalid("spec.\(field)", String(value), "must be greater than or equal to 0"))
+            }
+        }
+        if let selector = spec?["selector"] {
+            let labels = spec?[path: ["template", "metadata", "labels"]]?.stringMap ?? [:]
+            if !LabelSelector(labelSelectorJSON: selector).matches(labels) {
+                errors.append(.invalid("spec.template.metadata.labels", formatLabels(labels), "`selector` does not match template `labels`"))
+            }
+        }
+        return errors
+    }
+
+    static func formatLabels(_ labels: [String: String]) -> String {
+        "map[" + labels.keys.sorted().map { "\($0):\(labels[$0] ?? "")" }.joined(separator: " ") + "]"
     }
 
     static func validatePodSpec(_ spec: OrderedJSON?, path: String) -> [FieldError] {

@@ -81,12 +81,12 @@ public final class ObjectRegistry: Sendable {
     }
 
     public static func hasGeneration(_ type: ResourceType) -> Bool {
-        ["ReplicationController", "ReplicaSet", "Deployment", "DaemonSet"].contains(type.kind)
+        ["ReplicationController", "ReplicaSet", "Deployment", "DaemonSet", "Job"].contains(type.kind)
     }
 
     /// Kinds whose status a create or update of the main resource must not set.
     public static func statusIsOwnedByControllers(_ type: ResourceType) -> Bool {
-        ["Pod", "ReplicationController", "ReplicaSet", "Deployment", "DaemonSet", "Service", "Namespace"].contains(type.kind)
+        ["Pod", "ReplicationController", "ReplicaSet", "Deployment", "DaemonSet", "Job", "Service", "Namespace"].contains(type.kind)
     }
 
     /// kind, apiVersion, metadata first, as the apiserver encodes objects.

@@ -21,6 +21,8 @@ public final class ServiceAllocator: Sendable {
 
     /// The `kubernetes` service's address: the first in the range.
     public var apiServerServiceIP: String { IPv4Network.format(network.base + 1) }
+    /// kube-dns's ClusterIP: the tenth address, as kubeadm and minikube choose it (10.96.0.10).
+    public var clusterDNSServiceIP: String { IPv4Network.format(network.base + 10) }
 
     /// Marks what existing services hold (at start-up).
     public func restore(from services: [OrderedJSON]) {

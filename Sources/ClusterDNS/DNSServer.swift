@@ -1,0 +1,112 @@
+import Dispatch
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+
+/// Cluster DNS over UDP: cluster names answered from the directory, everything else forwarded
+/// to the host's resolvers. Run as a `Service` bound to one address (kube-dns's ClusterIP in
+/// the daemon; a loopback address in tests).
+public final class DNSServer: Service, Sendable {
+    public let host: String
+    public let port: Int
+    let responder: DNSResponder
+    let logger: Logger
+    private let boundPort = Mutex<Int?>(nil)
+
+    public init(host: String, port: Int = 53, records: ClusterRecords, upstream: UpstreamResolvers, logger: Logger) {
+        self.host = host
+        self.port = port
+        responder = DNSResponder(records: records, upstream: upstream, logger: logger)
+        self.logger = logger
+    }
+
+    /// The port actually bound (useful when asked for port 0).
+    public var localPort: Int? { boundPort.withLock { $0 } }
+
+    public func run() async throws {
+        let responder = self.responder
+        let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(DNSChannelHandler(responder: responder))
+                }
+            }
+            .bind(host: host, port: port).get()
+        boundPort.withLock { $0 = channel.localAddress?.port }
+        logger.info("cluster DNS listening", metadata: ["address": "\(host):\(channel.localAddress?.port ?? port)"])
+        try await withTaskCancellationOrGracefulShutdownHandler {
+            try await channel.closeFuture.get()
+        } onCancelOrGracefulShutdown: {
+            channel.close(promise: nil)
+        }
+    }
+}
+
+/// Turns one request datagram into its answer: from the cluster, or from upstream off the event
+/// loop (a forwarded query blocks on the network).
+final class DNSResponder: Sendable {
+    let records: ClusterRecords
+    let upstream: UpstreamResolvers
+    let logger: Logger
+
+    init(records: ClusterRecords, upstream: UpstreamResolvers, logger: Logger) {
+        self.records = records
+        self.upstream = upstream
+        self.logger = logger
+    }
+
+    func respond(to request: [UInt8], reply: @escaping @Sendable ([UInt8]) -> Void) {
+        let query: DNSQuery
+        do {
+            query = try DNSMessage.parseQuery(request)
+        } catch {
+            // Answer FORMERR when there is at least an id to answer to.
+            if request.count >= 2 { reply(DNSMessage.failure(id: UInt16(request[0]) << 8 | UInt16(request[1]), code: .formatError)) }
+            return
+        }
+        guard !query.isResponse else { return }
+        guard query.opcode == 0 else {
+            reply(DNSMessage.failure(id: query.id, code: .notImplemented))
+            return
+        }
+        switch records.answer(query.name, type: query.type) {
+        case .records(let answers):
+            reply(DNSMessage.response(to: query, request: request, code: .noError, answers: answers))
+        case .noData:
+            reply(DNSMessage.response(to: query, request: request, code: .noError, answers: [], authority: [records.soa]))
+        case .nameError:
+            reply(DNSMessage.response(to: query, request: request, code: .nameError, answers: [], authority: [records.soa]))
+        case .notOurs:
+            let upstream = self.upstream
+            let logger = self.logger
+            DispatchQueue.global().async {
+                if let answer = upstream.forward(request, id: query.id) {
+                    reply(answer)
+                } else {
+                    logger.debug("no upstream answer", metadata: ["name": "\(query.name)"])
+                    reply(DNSMessage.response(to: query, request: request, code: .serverFailure, answers: [], authoritative: false))
+                }
+            }
+        }
+    }
+}
+
+final class DNSChannelHandler: ChannelInboundHandler, Sendable {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    typealias OutboundOut = AddressedEnvelope<ByteBuffer>
+    let responder: DNSResponder
+
+    init(responder: DNSResponder) { self.responder = responder }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = Self.unwrapInboundIn(data)
+        let remote = envelope.remoteAddress
+        let channel = context.channel
+        responder.respond(to: Array(envelope.data.readableBytesView)) { answer in
+            channel.writeAndFlush(AddressedEnvelope(remoteAddress: remote, data: ByteBuffer(bytes: answer)), promise: nil)
+        }
+    }
+}

@@ -1,0 +1,179 @@
+import Foundation
+import KubeModel
+import Logging
+import ObjectStore
+import Platform
+import ServiceLifecycle
+
+/// A listening socket the proxy opened for one service port.
+public protocol PortListener: Sendable {
+    /// Stops accepting; established connections carry on until either side closes.
+    func stop() async
+}
+
+/// Opens listeners that hand each connection to one of a service port's backends.
+public protocol ListenerFactory: Sendable {
+    func listen(host: String, port: Int, backends: ServiceBackends) async throws -> PortListener
+}
+
+/// Makes service IPs local (on `lo`) so that binding them works and traffic to them never leaves
+/// the host.
+public protocol LocalAddresses: Sendable {
+    func add(_ ip: String) throws
+    func remove(_ ip: String) throws
+}
+
+/// Where one service port is reachable: `host:port`.
+struct ListenAddress: Hashable, Sendable, CustomStringConvertible {
+    var host: String
+    var port: Int
+    var description: String { "\(host):\(port)" }
+}
+
+/// kube-proxy in userspace: for every TCP service port it listens on the ClusterIP, on each
+/// LoadBalancer ingress IP and on the NodePort of each node address, and splices connections to
+/// the port's ready endpoints. Endpoint changes apply to new connections only.
+public final class ServiceProxy: Service {
+    let store: ObjectStore
+    let factory: ListenerFactory
+    let addresses: LocalAddresses
+    let nodeAddresses: [String]
+    let logger: Logger
+    /// Services the daemon serves in-process (cluster DNS), left alone here.
+    let skipped: Set<ObjectKey>
+
+    public init(store: ObjectStore, factory: ListenerFactory, addresses: LocalAddresses, nodeAddresses: [String],
+                skipping skipped: Set<ObjectKey> = [], logger: Logger) {
+        self.store = store
+        self.factory = factory
+        self.addresses = addresses
+        self.nodeAddresses = nodeAddresses
+        self.skipped = skipped
+        self.logger = logger
+    }
+
+    /// What the proxy holds open for one service.
+    struct Installed: Sendable {
+        var listeners: [ListenAddress: PortListener] = [:]
+        /// One chooser per service port name, shared by that port's listeners.
+        var backends: [String: ServiceBackends] = [:]
+        var localIPs: Set<String> = []
+    }
+
+    /// The listeners one service wants, each with its port's name.
+    static func wanted(_ service: OrderedJSON, nodeAddresses: [String]) -> [(ListenAddress, String)] {
+        let spec = service["spec"]
+        let type = spec?["type"]?.stringValue ?? "ClusterIP"
+        guard type != "ExternalName" else { return [] }
+        let clusterIPs = (spec?["clusterIPs"]?.arrayValue?.compactMap(\.stringValue) ?? [spec?["clusterIP"]?.stringValue].compactMap { $0 })
+            .filter { $0 != "None" && !$0.isEmpty && !$0.contains(":") }
+        let ingress = (service[path: ["status", "loadBalancer", "ingress"]]?.arrayValue ?? []).compactMap { $0["ip"]?.stringValue }
+        let external = spec?["externalIPs"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        var result: [(ListenAddress, String)] = []
+        for port in spec?["ports"]?.arrayValue ?? [] where (port["protocol"]?.stringValue ?? "TCP") == "TCP" {
+            guard let number = port["port"]?.intValue else { continue }
+            let name = port["name"]?.stringValue ?? ""
+            for ip in clusterIPs + external { result.append((ListenAddress(host: ip, port: Int(number)), name)) }
+            if type == "LoadBalancer" {
+                for ip in ingress { result.append((ListenAddress(host: ip, port: Int(number)), name)) }
+            }
+            if type == "NodePort" || type == "LoadBalancer", let nodePort = port["nodePort"]?.intValue {
+                for ip in nodeAddresses { result.append((ListenAddress(host: ip, port: Int(nodePort)), name)) }
+            }
+        }
+        return result
+    }
+
+    /// ClusterIPs must be on `lo` before they can be bound; loopback addresses already are.
+    static func needsLocalAddress(_ ip: String) -> Bool { !ip.hasPrefix("127.") }
+
+    public func run() async throws {
+        let changes = try store.watch(ObjectScope(resource: "services"), after: store.currentRevision)
+        let endpointChanges = try store.watch(ObjectScope(resource: "endpoints"), after: store.currentRevision)
+        let (keys, continuation) = AsyncStream<ObjectKey>.makeStream()
+        for service in store.list(ObjectScope(resource: "services")).items { continuation.yield(service.key) }
+        let installed = await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self, returning: [ObjectKey: Installed].self) { group in
+                group.addTask {
+                    for await event in changes { continuation.yield(event.key) }
+                    continuation.finish()
+                }
+                group.addTask {
+                    for await event in endpointChanges {
+                        continuation.yield(ObjectKey(resource: "services", namespace: event.key.namespace, name: event.key.name))
+                    }
+                }
+                let installed = await self.serve(keys)
+                group.cancelAll()
+                return installed
+            }
+        }
+        for (_, service) in installed { await release(service) }
+    }
+
+    /// Reconciles services one at a time as their keys arrive; returns what is still open.
+    func serve(_ keys: AsyncStream<ObjectKey>) async -> [ObjectKey: Installed] {
+        var installed: [ObjectKey: Installed] = [:]
+        for await key in keys {
+            if Task.isCancelled { break }
+            var current = installed[key] ?? Installed()
+            await reconcile(key, &current)
+            installed[key] = current.listeners.isEmpty && current.localIPs.isEmpty ? nil : current
+        }
+        return installed
+    }
+
+    func reconcile(_ key: ObjectKey, _ installed: inout Installed) async {
+        let service = skipped.contains(key) ? nil : store.get(key)?.value
+        let wanted = service.map { Self.wanted($0, nodeAddresses: nodeAddresses) } ?? []
+        let wantedAddresses = Set(wanted.map(\.0))
+        // Backends first, so a listener opened below routes from its first connection.
+        let endpoints = store.get(ObjectKey(resource: "endpoints", namespace: key.namespace, name: key.name))?.value
+        let affinity = service?[path: ["spec", "sessionAffinity"]]?.stringValue == "ClientIP"
+        let timeout = service?[path: ["spec", "sessionAffinityConfig", "clientIP", "timeoutSeconds"]]?.intValue ?? 10_800
+        for name in Set(wanted.map(\.1)) {
+            let backends = installed.backends[name] ?? ServiceBackends()
+            backends.update(endpoints: ServiceEndpoint.ready(in: endpoints, portName: name), clientAffinity: affinity,
+                            affinityTimeout: TimeInterval(timeout))
+            installed.backends[name] = backends
+        }
+        for name in installed.backends.keys where !wanted.contains(where: { $0.1 == name }) { installed.backends[name] = nil }
+
+        for (address, listener) in installed.listeners where !wantedAddresses.contains(address) {
+            await listener.stop()
+            installed.listeners[address] = nil
+            logger.debug("stopped listening", metadata: ["service": "\(key.namespace)/\(key.name)", "address": "\(address)"])
+        }
+        let wantedIPs = Set(wanted.map(\.0.host).filter(Self.needsLocalAddress))
+        for ip in installed.localIPs.subtracting(wantedIPs) where !otherServicesUse(ip, except: key) {
+            try? addresses.remove(ip)
+        }
+        installed.localIPs = installed.localIPs.intersection(wantedIPs)
+        for (address, name) in wanted where installed.listeners[address] == nil {
+            guard let backends = installed.backends[name] else { continue }
+            do {
+                if Self.needsLocalAddress(address.host), !installed.localIPs.contains(address.host) {
+                    try addresses.add(address.host)
+                    installed.localIPs.insert(address.host)
+                }
+                installed.listeners[address] = try await factory.listen(host: address.host, port: address.port, backends: backends)
+                logger.debug("listening", metadata: ["service": "\(key.namespace)/\(key.name)", "address": "\(address)"])
+            } catch {
+                logger.warning("cannot listen for service", metadata: ["service": "\(key.namespace)/\(key.name)",
+                                                                       "address": "\(address)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// A ClusterIP is the service's own; the check guards against two services caught mid-swap.
+    func otherServicesUse(_ ip: String, except key: ObjectKey) -> Bool {
+        store.list(ObjectScope(resource: "services")).items.contains { item in
+            item.key != key && item.value[path: ["spec", "clusterIP"]]?.stringValue == ip
+        }
+    }
+
+    func release(_ installed: Installed) async {
+        for listener in installed.listeners.values { await listener.stop() }
+        for ip in installed.localIPs { try? addresses.remove(ip) }
+    }
+}
