@@ -6,7 +6,7 @@ Usage:
     Scripts/generate-protobuf-schema.py PROTO_ROOT > Sources/KubeProtobuf/Schema+Generated.swift
 
 PROTO_ROOT holds Kubernetes' own files laid out by Go package, as in the staging repositories:
-    PROTO_ROOT/k8s.io/api/{core,apps,coordination,discovery,policy,autoscaling}/v1/generated.proto
+    PROTO_ROOT/k8s.io/api/{core,apps,batch,coordination,discovery,policy,autoscaling}/v1/generated.proto
     PROTO_ROOT/k8s.io/apimachinery/pkg/{apis/meta/v1,util/intstr,api/resource,runtime}/generated.proto
 and, beside each generated.proto where the package has pointer fields, its zz_generated.deepcopy.go.
 They are not part of this repository: fetch them from kubernetes/api and kubernetes/apimachinery (or
@@ -45,6 +45,7 @@ KINDS = [
     ("apps/v1", "DaemonSet", "k8s.io.api.apps.v1.DaemonSet"),
     ("apps/v1", "Deployment", "k8s.io.api.apps.v1.Deployment"),
     ("apps/v1", "ReplicaSet", "k8s.io.api.apps.v1.ReplicaSet"),
+    ("batch/v1", "Job", "k8s.io.api.batch.v1.Job"),
     ("coordination.k8s.io/v1", "Lease", "k8s.io.api.coordination.v1.Lease"),
     ("discovery.k8s.io/v1", "EndpointSlice", "k8s.io.api.discovery.v1.EndpointSlice"),
     ("policy/v1", "Eviction", "k8s.io.api.policy.v1.Eviction"),

@@ -18,6 +18,7 @@ extension ProtobufSchema {
         ProtoKind("apps/v1", "DaemonSet", "apps.v1.DaemonSet"),
         ProtoKind("apps/v1", "Deployment", "apps.v1.Deployment"),
         ProtoKind("apps/v1", "ReplicaSet", "apps.v1.ReplicaSet"),
+        ProtoKind("batch/v1", "Job", "batch.v1.Job"),
         ProtoKind("coordination.k8s.io/v1", "Lease", "coordination.v1.Lease"),
         ProtoKind("discovery.k8s.io/v1", "EndpointSlice", "discovery.v1.EndpointSlice"),
         ProtoKind("policy/v1", "Eviction", "policy.v1.Eviction"),
@@ -146,6 +147,78 @@ extension ProtobufSchema {
         messages.append(ProtoMessage("autoscaling.v1.ScaleStatus", [
             ProtoField(1, "replicas", .int32, .keepsZero),
             ProtoField(2, "selector", .string),
+        ]))
+        messages.append(ProtoMessage("batch.v1.Job", [
+            ProtoField(1, "metadata", .message("meta.v1.ObjectMeta")),
+            ProtoField(2, "spec", .message("batch.v1.JobSpec")),
+            ProtoField(3, "status", .message("batch.v1.JobStatus")),
+        ]))
+        messages.append(ProtoMessage("batch.v1.JobCondition", [
+            ProtoField(1, "type", .string, .keepsZero),
+            ProtoField(2, "status", .string, .keepsZero),
+            ProtoField(3, "lastProbeTime", .message("meta.v1.Time")),
+            ProtoField(4, "lastTransitionTime", .message("meta.v1.Time")),
+            ProtoField(5, "reason", .string),
+            ProtoField(6, "message", .string),
+        ]))
+        messages.append(ProtoMessage("batch.v1.JobSpec", [
+            ProtoField(1, "parallelism", .int32, .keepsZero),
+            ProtoField(2, "completions", .int32, .keepsZero),
+            ProtoField(3, "activeDeadlineSeconds", .int64, .keepsZero),
+            ProtoField(11, "podFailurePolicy", .message("batch.v1.PodFailurePolicy")),
+            ProtoField(16, "successPolicy", .message("batch.v1.SuccessPolicy")),
+            ProtoField(7, "backoffLimit", .int32, .keepsZero),
+            ProtoField(12, "backoffLimitPerIndex", .int32, .keepsZero),
+            ProtoField(13, "maxFailedIndexes", .int32, .keepsZero),
+            ProtoField(4, "selector", .message("meta.v1.LabelSelector")),
+            ProtoField(5, "manualSelector", .bool, .keepsZero),
+            ProtoField(6, "template", .message("core.v1.PodTemplateSpec")),
+            ProtoField(8, "ttlSecondsAfterFinished", .int32, .keepsZero),
+            ProtoField(9, "completionMode", .string, .keepsZero),
+            ProtoField(10, "suspend", .bool, .keepsZero),
+            ProtoField(14, "podReplacementPolicy", .string, .keepsZero),
+            ProtoField(15, "managedBy", .string, .keepsZero),
+        ]))
+        messages.append(ProtoMessage("batch.v1.JobStatus", [
+            ProtoField(1, "conditions", .message("batch.v1.JobCondition"), .repeated),
+            ProtoField(2, "startTime", .message("meta.v1.Time")),
+            ProtoField(3, "completionTime", .message("meta.v1.Time")),
+            ProtoField(4, "active", .int32),
+            ProtoField(5, "succeeded", .int32),
+            ProtoField(6, "failed", .int32),
+            ProtoField(11, "terminating", .int32, .keepsZero),
+            ProtoField(7, "completedIndexes", .string),
+            ProtoField(10, "failedIndexes", .string, .keepsZero),
+            ProtoField(8, "uncountedTerminatedPods", .message("batch.v1.UncountedTerminatedPods")),
+            ProtoField(9, "ready", .int32, .keepsZero),
+        ]))
+        messages.append(ProtoMessage("batch.v1.PodFailurePolicy", [
+            ProtoField(1, "rules", .message("batch.v1.PodFailurePolicyRule"), .repeated),
+        ]))
+        messages.append(ProtoMessage("batch.v1.PodFailurePolicyOnExitCodesRequirement", [
+            ProtoField(1, "containerName", .string, .keepsZero),
+            ProtoField(2, "operator", .string, .keepsZero),
+            ProtoField(3, "values", .int32, .repeated),
+        ]))
+        messages.append(ProtoMessage("batch.v1.PodFailurePolicyOnPodConditionsPattern", [
+            ProtoField(1, "type", .string, .keepsZero),
+            ProtoField(2, "status", .string),
+        ]))
+        messages.append(ProtoMessage("batch.v1.PodFailurePolicyRule", [
+            ProtoField(1, "action", .string, .keepsZero),
+            ProtoField(2, "onExitCodes", .message("batch.v1.PodFailurePolicyOnExitCodesRequirement")),
+            ProtoField(3, "onPodConditions", .message("batch.v1.PodFailurePolicyOnPodConditionsPattern"), .repeated),
+        ]))
+        messages.append(ProtoMessage("batch.v1.SuccessPolicy", [
+            ProtoField(1, "rules", .message("batch.v1.SuccessPolicyRule"), .repeated),
+        ]))
+        messages.append(ProtoMessage("batch.v1.SuccessPolicyRule", [
+            ProtoField(1, "succeededIndexes", .string, .keepsZero),
+            ProtoField(2, "succeededCount", .int32, .keepsZero),
+        ]))
+        messages.append(ProtoMessage("batch.v1.UncountedTerminatedPods", [
+            ProtoField(1, "succeeded", .string, .repeated),
+            ProtoField(2, "failed", .string, .repeated),
         ]))
         messages.append(ProtoMessage("coordination.v1.Lease", [
             ProtoField(1, "metadata", .message("meta.v1.ObjectMeta")),

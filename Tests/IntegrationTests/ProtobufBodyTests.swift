@@ -27,10 +27,11 @@ struct ProtobufBodyTests {
             (["create", "service", "clusterip", "sv", "--tcp=80:8080"], "service/sv created\n"),
             (["create", "service", "nodeport", "np", "--tcp=81:8081"], "service/np created\n"),
             (["create", "service", "loadbalancer", "lb", "--tcp=82:8082"], "service/lb created\n"),
+            (["create", "job", "j", "--image=busybox"], "job.batch/j created\n"),
         ]
         for (args, output) in created { #expect(try ok(["-n", "proto"] + args) == output) }
 
-        let list = try OrderedJSON(parsing: Array(try ok(["-n", "proto", "get", "cm,secret,deploy,sa,svc", "-o", "json"]).utf8))
+        let list = try OrderedJSON(parsing: Array(try ok(["-n", "proto", "get", "cm,secret,deploy,sa,svc,job", "-o", "json"]).utf8))
         let items = list["items"]?.arrayValue ?? []
         func item(_ kind: String, _ name: String) -> OrderedJSON {
             items.first { $0["kind"]?.stringValue == kind && $0[path: ["metadata", "name"]]?.stringValue == name } ?? .null
@@ -58,6 +59,8 @@ struct ProtobufBodyTests {
         let nodePort = item("Service", "np")[path: ["spec", "ports"]]?.arrayValue?.first?["nodePort"]?.intValue ?? 0
         #expect((30000...32767).contains(nodePort), "\(item("Service", "np"))")
         #expect(item("Service", "lb")[path: ["spec", "type"]] == .string("LoadBalancer"))
+        let job = item("Job", "j")[path: ["spec", "template", "spec"]]
+        #expect(job?["restartPolicy"] == .string("Never") && job?["containers"]?.arrayValue?.first?["image"] == .string("busybox"), "\(String(describing: job))")
         // The deployment's pods are made from the template kubectl sent.
         try waitUntil("two pods") { try ok(["-n", "proto", "get", "deploy", "d", "-o", "jsonpath={.status.replicas}"]) == "2" }
         // With a precondition kubectl scale PUTs a Scale, whose replicas 0 Go leaves out of the JSON.
