@@ -116,6 +116,7 @@ let package = Package(
         .testTarget(name: "KubeProtobufTests", dependencies: ["KubeProtobuf", "KubeModel", "Platform"]),
         .testTarget(name: "ControllersTests", dependencies: ["Controllers", "KubeModel", "Platform"]),
         .testTarget(name: "ClusterDNSTests", dependencies: ["ClusterDNS", "Platform"]),
+        .testTarget(name: "NodeAgentTests", dependencies: ["NodeAgent", "Registry", "ObjectStore", "SQLite", "KubeModel", "Platform"]),
         .testTarget(name: "ServiceProxyTests", dependencies: ["ServiceProxy", "ObjectStore", "SQLite", "Platform"]),
     ],
     swiftLanguageModes: [.v6]
