@@ -59,6 +59,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "KubeModel", dependencies: ["Platform"]),
+        .target(name: "KubeProtobuf", dependencies: ["KubeModel", "Platform"]),
         .target(name: "ObjectStore", dependencies: [
             "Platform", "SQLite",
             .product(name: "Logging", package: "swift-log"),
@@ -93,7 +94,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "APIServer", dependencies: [
-            "KubeModel", "ObjectStore", "Registry", "HTTPServer", "Platform",
+            "KubeModel", "KubeProtobuf", "ObjectStore", "Registry", "HTTPServer", "Platform",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -132,8 +133,10 @@ let package = Package(
         ]),
         .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "Platform", "SQLite"]),
         .testTarget(name: "KubeModelTests", dependencies: ["KubeModel", "Platform"]),
+        .testTarget(name: "KubeProtobufTests", dependencies: ["KubeProtobuf", "KubeModel", "Platform"]),
         .testTarget(name: "ControllersTests", dependencies: ["Controllers", "KubeModel", "Platform"]),
         .testTarget(name: "ClusterDNSTests", dependencies: ["ClusterDNS", "Platform"]),
+        .testTarget(name: "NodeAgentTests", dependencies: ["NodeAgent", "Registry", "ObjectStore", "SQLite", "KubeModel", "Platform"]),
         .testTarget(name: "ServiceProxyTests", dependencies: ["ServiceProxy", "ObjectStore", "SQLite", "Platform"]),
     ],
     swiftLanguageModes: [.v6]

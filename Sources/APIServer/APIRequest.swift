@@ -1,5 +1,6 @@
 import HTTPServer
 import KubeModel
+import KubeProtobuf
 import NIOHTTP1
 import Platform
 
@@ -55,9 +56,10 @@ extension HTTPServerRequest {
         } ?? "application/json"
     }
 
+    /// A patch body, or the JSON form of a create or update body (`objectBody`).
     func jsonBody() throws -> OrderedJSON {
-        // client-go's typed clients try protobuf first and fall back to JSON on 415.
-        if contentType == "application/vnd.kubernetes.protobuf" { throw APIError.unsupportedMediaType(contentType) }
+        // Patches are JSON or YAML documents; the apiserver has no protobuf patch either.
+        if contentType == KubernetesProtobuf.contentType { throw APIError.unsupportedMediaType(accepted: APIError.patchMediaTypes) }
         guard body.readableBytes > 0 else { throw APIError.badRequest("the request body is empty") }
         do {
             return try OrderedJSON(parsing: bodyBytes)
@@ -65,6 +67,45 @@ extension HTTPServerRequest {
             throw APIError.badRequest("the object provided is unrecognized (must be of type JSON): \(error)")
         }
     }
+
+    /// A create or update body as JSON: sent as JSON, or as Kubernetes protobuf and decoded to the
+    /// JSON of the same object. client-go's typed clients (kubectl's `create namespace`, `create
+    /// deployment`, …) send protobuf and do not retry with JSON, so refusing it would fail them.
+    /// `kind` in `apiVersion` is what the URL takes, and what a body that names no kind is.
+    func objectBody(apiVersion: String, kind: String) throws -> OrderedJSON {
+        guard contentType == KubernetesProtobuf.contentType else { return try jsonBody() }
+        guard KubernetesProtobuf.hasSchema(apiVersion: apiVersion, kind: kind) else {
+            // As the apiserver answers for kinds without a protobuf form (custom resources).
+            throw APIError.unsupportedMediaType(accepted: ["application/json"])
+        }
+        do {
+            return try KubernetesProtobuf.decodeObject(bodyBytes, defaultAPIVersion: apiVersion, defaultKind: kind)
+        } catch {
+            throw APIError.undecodable(error, into: kind, body: bodyBytes)
+        }
+    }
 }
 
-import Foundation
+extension APIError {
+    /// The apiserver's 400 for a body its decoder refused (`transformDecodeError`): worded after the
+    /// body's own kind once the envelope named one, else with the first bytes of the body.
+    static func undecodable(_ error: ProtobufDecodingError, into kind: String, body: [UInt8]) -> APIError {
+        switch error.stage {
+        case .object(let apiVersion, let bodyKind):
+            let version = apiVersion.split(separator: "/").last.map(String.init) ?? apiVersion
+            return .badRequest("\(bodyKind) in version \"\(version)\" cannot be handled as a \(kind): \(error.reason)")
+        case .envelope:
+            return .badRequest("the object provided is unrecognized (must be of type \(kind)): \(error.reason) (\(summary(of: body)))")
+        }
+    }
+
+    /// apiserver's summarizeData: the first 30 bytes, as text for JSON and in hex otherwise.
+    static func summary(of body: [UInt8]) -> String {
+        guard let first = body.first else { return "<empty>" }
+        let head = body.prefix(30)
+        let more = body.count > 30 ? " ..." : ""
+        if first == UInt8(ascii: "{") { return String(decoding: head, as: UTF8.self) + more }
+        let digits = Array("0123456789abcdef")
+        return String(head.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }) + more
+    }
+}

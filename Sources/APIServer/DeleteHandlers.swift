@@ -7,10 +7,10 @@ import Platform
 import Registry
 
 extension DeleteOptions {
-    /// From the body (DeleteOptions JSON) or the query.
-    init(_ request: HTTPServerRequest) throws {
+    /// From the body (DeleteOptions, JSON or protobuf) or the query.
+    init(_ request: HTTPServerRequest, apiVersion: String) throws {
         self.init()
-        if request.body.readableBytes > 0, let body = try? OrderedJSON(parsing: request.bodyBytes) {
+        if request.body.readableBytes > 0, let body = try? request.objectBody(apiVersion: apiVersion, kind: "DeleteOptions") {
             gracePeriodSeconds = body["gracePeriodSeconds"]?.intValue
             propagationPolicy = body["propagationPolicy"]?.stringValue
             if body["orphanDependents"]?.boolValue == true { propagationPolicy = "Orphan" }
@@ -27,14 +27,14 @@ extension DeleteOptions {
 
 extension KubernetesAPI {
     func delete(_ request: HTTPServerRequest, _ path: ResourcePath, name: String) throws -> HTTPServerResponse {
-        let options = try DeleteOptions(request)
+        let options = try DeleteOptions(request, apiVersion: path.type.apiVersion)
         let result = try registry.deleteObject(path.type, namespace: path.namespace, name: name, options: options)
         return Self.json(result.value)
     }
 
     func deleteCollection(_ request: HTTPServerRequest, _ path: ResourcePath) throws -> HTTPServerResponse {
         guard path.type.verbs.contains("deletecollection") else { throw APIError.methodNotAllowed() }
-        let options = try DeleteOptions(request)
+        let options = try DeleteOptions(request, apiVersion: path.type.apiVersion)
         let (labels, fields) = try selectors(request, path.type)
         let (items, revision) = store.list(ObjectScope(resource: path.type.storageName, namespace: path.namespace))
         var deleted: [OrderedJSON] = []

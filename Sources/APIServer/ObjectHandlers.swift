@@ -6,6 +6,7 @@ import NIOHTTP1
 import ObjectStore
 import Platform
 import Registry
+import Synchronization
 
 extension KubernetesAPI {
     func key(_ type: ResourceType, namespace: String?, name: String) -> ObjectKey {
@@ -92,7 +93,9 @@ extension KubernetesAPI {
     // MARK: create
 
     func create(_ request: HTTPServerRequest, _ path: ResourcePath) throws -> HTTPServerResponse {
-        var object = try request.jsonBody()
+        let validation = try FieldValidation(request)
+        var (object, warnings) = try validation.apply(try request.objectBody(apiVersion: path.type.apiVersion, kind: path.type.kind),
+                                                      type: path.type)
         try checkKind(object, path.type)
         if path.type.namespaced {
             let namespace = path.namespace ?? ""
@@ -102,10 +105,10 @@ extension KubernetesAPI {
             object.namespace = namespace
         }
         if request.query["dryRun"] == "All" {
-            return Self.json(try registry.prepareForCreate(object, type: path.type), status: .created)
+            return Self.json(try registry.prepareForCreate(object, type: path.type), status: .created).withWarnings(warnings)
         }
         let created = try registry.createObject(object, type: path.type)
-        return Self.json(created.value, status: .created)
+        return Self.json(created.value, status: .created).withWarnings(warnings)
     }
 
     func checkKind(_ object: OrderedJSON, _ type: ResourceType) throws {
@@ -120,37 +123,46 @@ extension KubernetesAPI {
     // MARK: update and patch
 
     func update(_ request: HTTPServerRequest, _ path: ResourcePath, name: String, statusOnly: Bool) throws -> HTTPServerResponse {
-        let body = try request.jsonBody()
+        let (body, warnings) = try FieldValidation(request).apply(
+            try request.objectBody(apiVersion: path.type.apiVersion, kind: path.type.kind), type: path.type)
         try checkKind(body, path.type)
         if !body.name.isEmpty && body.name != name {
             throw APIError.badRequest("the name of the object (\(body.name)) does not match the name on the URL (\(name))")
         }
         let expected = body.resourceVersion.flatMap { $0.isEmpty ? nil : Int64($0) }
         let updated = try registry.replace(path.type, namespace: path.namespace, name: name, expectedRevision: expected, statusOnly: statusOnly) { _ in body }
-        return Self.json(updated.value)
+        return Self.json(updated.value).withWarnings(warnings)
     }
 
     func patch(_ request: HTTPServerRequest, _ path: ResourcePath, name: String, statusOnly: Bool) throws -> HTTPServerResponse {
         let patchBody = try request.jsonBody()
         let contentType = request.contentType
         let type = path.type
+        let validation = try FieldValidation(request)
         if contentType == "application/apply-patch+yaml" && store.get(key(type, namespace: path.namespace, name: name)) == nil {
             // Server-side apply creates what does not exist.
-            var object = patchBody
+            var (object, warnings) = try validation.apply(patchBody, type: type)
             try checkKind(object, type)
             if type.namespaced { object.namespace = path.namespace ?? "" }
             if object.name.isEmpty { object.name = name }
-            return Self.json(try registry.createObject(object, type: type).value, status: .created)
+            return Self.json(try registry.createObject(object, type: type).value, status: .created).withWarnings(warnings)
         }
         let precondition = patchBody[path: ["metadata", "resourceVersion"]]?.stringValue.flatMap(Int64.init)
+        let warnings = Mutex<[String]>([])
         let updated = try registry.replace(type, namespace: path.namespace, name: name, expectedRevision: precondition, statusOnly: statusOnly) { current in
+            let patched: OrderedJSON
             switch contentType {
-            case "application/merge-patch+json": return Patch.merge(current, patchBody)
-            case "application/strategic-merge-patch+json", "application/apply-patch+yaml": return Patch.strategicMerge(current, patchBody)
-            case "application/json-patch+json": return try Patch.jsonPatch(current, patchBody)
-            default: throw APIError.unsupportedMediaType(contentType)
+            case "application/merge-patch+json": patched = Patch.merge(current, patchBody)
+            case "application/strategic-merge-patch+json", "application/apply-patch+yaml": patched = Patch.strategicMerge(current, patchBody)
+            case "application/json-patch+json": patched = try Patch.jsonPatch(current, patchBody)
+            default: throw APIError.unsupportedMediaType(accepted: APIError.patchMediaTypes)
             }
+            // The patched object is decoded as a typed one would be: checked, and pruned. Only
+            // what the patch brought counts; the stored object is the server's own.
+            let (object, found) = try validation.apply(patched, type: type, alreadyStored: current)
+            warnings.withLock { $0 = found }
+            return object
         }
-        return Self.json(updated.value)
+        return Self.json(updated.value).withWarnings(warnings.withLock { $0 })
     }
 }

@@ -49,20 +49,19 @@ extension KubernetesAPI {
 
     func updateScale(_ request: HTTPServerRequest, _ path: ResourcePath, name: String) throws -> HTTPServerResponse {
         let current = try existing(path.type, namespace: path.namespace, name: name)
-        let body = try request.jsonBody()
         let scaleNow = scale(of: current.value, type: path.type)
         let desired: OrderedJSON
         if request.method == .PATCH {
+            let body = try request.jsonBody()
             switch request.contentType {
             case "application/json-patch+json": desired = try Patch.jsonPatch(scaleNow, body)
             default: desired = Patch.merge(scaleNow, body)
             }
         } else {
-            desired = body
+            desired = try request.objectBody(apiVersion: "autoscaling/v1", kind: "Scale")
         }
-        guard let replicas = desired[path: ["spec", "replicas"]]?.intValue else {
-            throw APIError.invalid(kind: "Scale", name: name, [.required("spec.replicas")])
-        }
+        // ScaleSpec.replicas is a plain omitempty int32: Go clients leave out 0, and Go reads absent as 0.
+        let replicas = desired[path: ["spec", "replicas"]]?.intValue ?? 0
         if replicas < 0 { throw APIError.invalid(kind: "Scale", name: name, [.invalid("spec.replicas", String(replicas), "must be greater than or equal to 0")]) }
         let expected = desired.resourceVersion.flatMap { $0.isEmpty ? nil : Int64($0) }
         let updated = try registry.replace(path.type, namespace: path.namespace, name: name, expectedRevision: expected, statusOnly: false) { object in
@@ -77,7 +76,7 @@ extension KubernetesAPI {
 
     /// `pods/binding`: the scheduler's write of spec.nodeName.
     func bind(_ request: HTTPServerRequest, _ path: ResourcePath, name: String) throws -> HTTPServerResponse {
-        let body = try request.jsonBody()
+        let body = try request.objectBody(apiVersion: "v1", kind: "Binding")
         guard let node = body[path: ["target", "name"]]?.stringValue, !node.isEmpty else {
             throw APIError.invalid(kind: "Binding", name: name, [.required("target.name")])
         }

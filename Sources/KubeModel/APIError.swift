@@ -76,8 +76,13 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
         APIError(code: 405, reason: "MethodNotAllowed", message: message, details: .object([]))
     }
 
-    public static func unsupportedMediaType(_ type: String) -> APIError {
-        APIError(code: 415, reason: "UnsupportedMediaType", message: "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got \(type))")
+    /// The patch types the apiserver takes, in the order its 415 lists them.
+    public static let patchMediaTypes = ["application/json-patch+json", "application/merge-patch+json",
+                                         "application/apply-patch+yaml", "application/strategic-merge-patch+json"]
+
+    public static func unsupportedMediaType(accepted: [String]) -> APIError {
+        APIError(code: 415, reason: "UnsupportedMediaType",
+                 message: "the body of the request was in an unknown format - accepted media types include: \(accepted.joined(separator: ", "))")
     }
 
     public static let tooLarge = APIError(code: 413, reason: "RequestEntityTooLarge", message: "Request entity too large: limit is 3145728")

@@ -24,12 +24,16 @@ public enum Defaulting {
         case "ReplicaSet", "Deployment", "DaemonSet":
             if type.kind != "DaemonSet", object[path: ["spec", "replicas"]] == nil { object[path: ["spec", "replicas"]] = .int(1) }
             if type.kind == "Deployment" {
-                if object[path: ["spec", "strategy"]] == nil {
-                    object[path: ["spec", "strategy"]] = .object([
-                        ("type", .string("RollingUpdate")),
-                        ("rollingUpdate", .object([("maxUnavailable", .string("25%")), ("maxSurge", .string("25%"))])),
-                    ])
+                // Field by field, as SetDefaults_Deployment: typed clients send `strategy: {}`.
+                var strategy = object[path: ["spec", "strategy"]] ?? .object([])
+                if (strategy["type"]?.stringValue ?? "").isEmpty { strategy["type"] = .string("RollingUpdate") }
+                if strategy["type"]?.stringValue == "RollingUpdate" {
+                    var rollingUpdate = strategy["rollingUpdate"] ?? .object([])
+                    if rollingUpdate["maxUnavailable"] == nil { rollingUpdate["maxUnavailable"] = .string("25%") }
+                    if rollingUpdate["maxSurge"] == nil { rollingUpdate["maxSurge"] = .string("25%") }
+                    strategy["rollingUpdate"] = rollingUpdate
                 }
+                object[path: ["spec", "strategy"]] = strategy
                 if object[path: ["spec", "revisionHistoryLimit"]] == nil { object[path: ["spec", "revisionHistoryLimit"]] = .int(10) }
                 if object[path: ["spec", "progressDeadlineSeconds"]] == nil { object[path: ["spec", "progressDeadlineSeconds"]] = .int(600) }
             }

@@ -7,6 +7,16 @@ public enum KubeTime {
         civil(Int64(floor(date.timeIntervalSince1970))) + "Z"
     }
 
+    /// `metav1.Time` from whole seconds since the epoch, as protobuf bodies carry it.
+    public static func format(epochSeconds: Int64) -> String {
+        civil(epochSeconds) + "Z"
+    }
+
+    /// `metav1.MicroTime` from seconds and microseconds since the epoch (exact, unlike a `Date`).
+    public static func formatMicro(epochSeconds: Int64, microseconds: Int) -> String {
+        civil(epochSeconds) + String(format: ".%06dZ", microseconds)
+    }
+
     public static func formatMicro(_ date: Date) -> String {
         let seconds = floor(date.timeIntervalSince1970)
         let micros = Int((date.timeIntervalSince1970 - seconds) * 1_000_000)

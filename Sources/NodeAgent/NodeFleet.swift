@@ -15,14 +15,22 @@ public final class NodeFleet: Service {
     let initialNodes: Int
     let logger: Logger
     let heartbeat: Duration
+    /// Runs the pods; without one (no runtime), deleted pods are only finished off.
+    let runtime: PodRuntime?
+    let hostIP: String
+    let podsDirectory: String
     private let agents = Mutex<[String: Task<Void, Never>]>([:])
     static let nodes = ResourceCatalog.find(kind: "Node")
 
-    public init(registry: ObjectRegistry, initialNodes: Int, logger: Logger, heartbeat: Duration = .seconds(10)) {
+    public init(registry: ObjectRegistry, initialNodes: Int, logger: Logger, heartbeat: Duration = .seconds(10),
+                runtime: PodRuntime? = nil, hostIP: String = "127.0.0.1", podsDirectory: String = "/var/lib/onekube/pods") {
         self.registry = registry
         self.initialNodes = max(initialNodes, 1)
         self.logger = logger
         self.heartbeat = heartbeat
+        self.runtime = runtime
+        self.hostIP = hostIP
+        self.podsDirectory = podsDirectory
     }
 
     /// minikube's names: onekube, onekube-m02, onekube-m03, …
@@ -39,10 +47,13 @@ public final class NodeFleet: Service {
             try agent(for: Self.nodeName(index)).register()
         }
         for node in store.list(ObjectScope(resource: nodes.storageName)).items { reconcile(node.value, exists: true) }
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             for await event in changes { self.reconcile(event.object, exists: event.kind != .deleted) }
         }
-        for task in agents.withLock({ Array($0.values) }) { task.cancel() }
+        // Each agent stops its pods' containers before the daemon goes.
+        let tasks = agents.withLock { Array($0.values) }
+        for task in tasks { task.cancel() }
+        for task in tasks { await task.value }
     }
 
     func agent(for name: String) -> NodeRegistration {
@@ -62,12 +73,18 @@ public final class NodeFleet: Service {
             let registration = agent(for: name)
             let terminator = PodTerminator(registry: registry, nodeName: name, logger: logger)
             let logger = self.logger
+            let pods = runtime.map { PodManager(context: NodeContext(registry: registry, runtime: $0, nodeName: name, hostIP: hostIP,
+                                                                     podsDirectory: podsDirectory, logger: logger.withNode(name))) }
             let task = Task {
                 do {
                     try registration.register()
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         group.addTask { try await registration.heartbeatLoop() }
-                        group.addTask { try await terminator.watchLoop() }
+                        if let pods {
+                            group.addTask { try await pods.run() }
+                        } else {
+                            group.addTask { try await terminator.watchLoop() }
+                        }
                         try await group.next()
                         group.cancelAll()
                     }
@@ -81,5 +98,13 @@ public final class NodeFleet: Service {
             agents.withLock { $0.removeValue(forKey: name) }?.cancel()
             logger.info("node agent stopped", metadata: ["node": "\(name)"])
         }
+    }
+}
+
+extension Logger {
+    func withNode(_ name: String) -> Logger {
+        var copy = self
+        copy[metadataKey: "node"] = "\(name)"
+        return copy
     }
 }

@@ -229,6 +229,23 @@ struct KubectlTests {
         #expect(table.contains("3/3     3            3"), "\(table)")
     }
 
+    @Test func unknownFieldsAreRefusedWarnedOrDroppedAsAsked() throws {
+        let onekube = try OnekubeInstance()
+        let typo = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: typo\nspec:\n  containers:\n  - name: c\n    image: busybox\n    imagePolicy: Always\n"
+        let strict = try onekube.kubectl(["create", "-f", "-"], stdin: typo)
+        #expect(strict.status == 1)
+        #expect(strict.stderr == #"Error from server (BadRequest): error when creating "STDIN": Pod in version "v1" cannot be handled as a Pod: strict decoding error: unknown field "spec.containers[0].imagePolicy""# + "\n", "\(strict)")
+        let warned = try onekube.kubectl(["create", "--validate=warn", "-f", "-"], stdin: typo)
+        #expect(warned.status == 0 && warned.stderr == #"Warning: unknown field "spec.containers[0].imagePolicy""# + "\n", "\(warned)")
+        #expect(try onekube.kubectl(["get", "pod", "typo", "-o", "jsonpath={.spec.containers[0]}"]).stdout.contains("imagePolicy") == false)
+        let patched = try onekube.kubectl(["patch", "pod", "typo", "--type=merge", "-p", #"{"metadata":{"lables":{"a":"b"}}}"#])
+        // patch sends no fieldValidation: the server's default warns and drops the field.
+        #expect(patched.status == 0 && patched.stderr == #"Warning: unknown field "metadata.lables""# + "\n", "\(patched)")
+        #expect(patched.stdout == "pod/typo patched (no change)\n")
+        let ignored = try onekube.kubectl(["apply", "--validate=false", "-f", "-"], stdin: typo.replacingOccurrences(of: "typo", with: "quiet"))
+        #expect(ignored.status == 0 && ignored.stderr.isEmpty, "\(ignored)")
+    }
+
     @Test func endpointsFollowReadyPods() throws {
         let onekube = try OnekubeInstance()
         #expect(try onekube.kubectl(["create", "-f", Self.examples + "/kubia-rc.yaml"]).status == 0)
@@ -271,10 +288,9 @@ struct KubectlTests {
 
     @Test func deletingANamespaceDeletesWhatItHolds() throws {
         let onekube = try OnekubeInstance()
-        // (`kubectl create namespace` and `create configmap` send protobuf, which onekube does not read yet.)
-        #expect(try onekube.kubectl(["create", "-f", "-"], stdin: #"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"scratch"}}"#).stdout == "namespace/scratch created\n")
+        #expect(try onekube.kubectl(["create", "namespace", "scratch"]).stdout == "namespace/scratch created\n")
         #expect(try onekube.kubectl(["-n", "scratch", "run", "p", "--image=busybox"]).status == 0)
-        #expect(try onekube.kubectl(["-n", "scratch", "create", "-f", "-"], stdin: #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"},"data":{"a":"b"}}"#).status == 0)
+        #expect(try onekube.kubectl(["-n", "scratch", "create", "configmap", "c", "--from-literal=a=b"]).status == 0)
         let deleted = try onekube.kubectl(["delete", "namespace", "scratch"])
         #expect(deleted.stdout == "namespace \"scratch\" deleted\n", "\(deleted)")
         #expect(try onekube.kubectl(["get", "ns", "scratch"]).status == 1)

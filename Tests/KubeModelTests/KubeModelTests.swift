@@ -112,6 +112,19 @@ func json(_ text: String) throws -> OrderedJSON { try OrderedJSON(parsing: Array
 }
 
 @Suite struct DefaultingTests {
+    @Test("a deployment's strategy is defaulted field by field", arguments: [
+        (#"{}"#, #"{"type":"RollingUpdate","rollingUpdate":{"maxUnavailable":"25%","maxSurge":"25%"}}"#),
+        (#"{"strategy":{}}"#, #"{"type":"RollingUpdate","rollingUpdate":{"maxUnavailable":"25%","maxSurge":"25%"}}"#),
+        (#"{"strategy":{"rollingUpdate":{"maxSurge":1}}}"#, #"{"rollingUpdate":{"maxSurge":1,"maxUnavailable":"25%"},"type":"RollingUpdate"}"#),
+        (#"{"strategy":{"type":"Recreate"}}"#, #"{"type":"Recreate"}"#),
+    ])
+    func deploymentStrategyDefaults(spec: String, strategy: String) throws {
+        let deployments = try #require(ResourceCatalog.find(kind: "Deployment"))
+        var deployment = try json(#"{"metadata":{"name":"d"},"spec":"# + spec + "}")
+        Defaulting.apply(&deployment, type: deployments)
+        #expect(deployment[path: ["spec", "strategy"]]?.serialized() == strategy)
+    }
+
     @Test func podDefaultsAsTheAPIServerAddsThem() throws {
         let pods = try #require(ResourceCatalog.find(kind: "Pod"))
         var pod = try json(#"{"metadata":{"name":"kubia"},"spec":{"containers":[{"name":"kubia","image":"luksa/kubia","ports":[{"containerPort":8080}]}]}}"#)
