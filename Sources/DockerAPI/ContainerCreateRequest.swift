@@ -77,6 +77,24 @@ struct ContainerCreateRequest {
         return result
     }
 
+    /// `HostConfig.Binds`: `/host/path:/container/path[:ro|rw[,…]]`. Named volumes are refused.
+    static func binds(_ value: OrderedJSON?) throws -> [BindMount] {
+        try (strings(value) ?? []).map { spec in
+            let parts = spec.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 2 || parts.count == 3, !parts[1].isEmpty else {
+                throw OnekubeError(.invalidArgument, "invalid volume specification: '\(spec)'")
+            }
+            guard parts[0].hasPrefix("/") else {
+                throw OnekubeError(.invalidArgument, "invalid volume specification: '\(spec)': onekube binds host paths only (-v /host/path:/container/path)")
+            }
+            guard parts[1].hasPrefix("/") else {
+                throw OnekubeError(.invalidArgument, "invalid volume specification: '\(spec)': invalid mount config: the mount destination must be an absolute path")
+            }
+            let options = parts.count == 3 ? parts[2].split(separator: ",").map(String.init) : []
+            return BindMount(source: parts[0], destination: parts[1], readOnly: options.contains("ro"))
+        }
+    }
+
     /// `{"8080/tcp":[{"HostIp":"","HostPort":"8080"}]}` → bindings (an empty HostPort: any free port).
     static func portBindings(_ value: OrderedJSON?) throws -> [PortBinding] {
         guard case .object(let pairs)? = value else { return [] }
@@ -152,7 +170,8 @@ struct ContainerCreateRequest {
             stdinOnce: body["StdinOnce"]?.boolValue ?? false, consoleSize: consoleSize.count == 2 ? consoleSize : [0, 0],
             stopSignal: stopSignal, stopTimeout: body["StopTimeout"]?.intValue.map(Int.init), exposedPorts: exposed,
             portBindings: bindings, autoRemove: host["AutoRemove"]?.boolValue ?? false,
-            networkDisabled: networkMode == "none" || body["NetworkDisabled"]?.boolValue == true, resources: resources)
+            networkDisabled: networkMode == "none" || body["NetworkDisabled"]?.boolValue == true,
+            binds: try Self.binds(host["Binds"]), resources: resources)
 
         // What `docker inspect` shows as Config (the hostname is filled in once the ID exists).
         var config: [(String, OrderedJSON)] = [

@@ -75,6 +75,15 @@ enum ContainerJSON {
         ])
     }
 
+    static func mounts(_ record: ContainerRecord) -> OrderedJSON {
+        .array((record.config.binds ?? []).map { bind in
+            .object([
+                ("Type", .string("bind")), ("Source", .string(bind.source)), ("Destination", .string(bind.destination)),
+                ("Mode", .string(bind.readOnly ? "ro" : "")), ("RW", .bool(!bind.readOnly)), ("Propagation", .string("rprivate")),
+            ])
+        })
+    }
+
     /// `GET /containers/{id}/json`.
     static func inspect(_ record: ContainerRecord, directory: String, networkID: String) -> OrderedJSON {
         let state = record.state
@@ -108,7 +117,7 @@ enum ContainerJSON {
                 ("MergedDir", .string(directory + "/rootfs")), ("UpperDir", .string(directory + "/upper")),
                 ("WorkDir", .string(directory + "/work")),
             ])), ("Name", .string("overlay"))])),
-            ("Mounts", .array([])),
+            ("Mounts", mounts(record)),
             ("Config", config),
             ("NetworkSettings", networkSettings(record, networkID: networkID)),
         ])
@@ -139,7 +148,7 @@ enum ContainerJSON {
             ("State", .string(record.state.status.rawValue)), ("Status", .string(status(record))),
             ("HostConfig", .object([("NetworkMode", .string(networkMode))])),
             ("NetworkSettings", .object([("Networks", networkSettings(record, networkID: networkID)["Networks"] ?? .object([]))])),
-            ("Mounts", .array([])),
+            ("Mounts", mounts(record)),
         ])
     }
 }

@@ -116,3 +116,29 @@ struct ContainerRequestTests {
         #expect(throws: StreamFraming.Decoder.DecodeError.unrecognizedHeader(7)) { try decoder.feed([7, 0, 0, 0, 0, 0, 0, 0]) }
     }
 }
+
+@Suite("Volume binds")
+struct BindSpecTests {
+    @Test func bindsParseAsDocker() throws {
+        let json = try OrderedJSON(parsing: Array(#"["/srv/data:/data","/etc/hosts:/h:ro","/x:/y:rw,z"]"#.utf8))
+        #expect(try ContainerCreateRequest.binds(json) == [
+            BindMount(source: "/srv/data", destination: "/data"),
+            BindMount(source: "/etc/hosts", destination: "/h", readOnly: true),
+            BindMount(source: "/x", destination: "/y"),
+        ])
+        for bad in [#"["named:/data"]"#, #"["/a:relative"]"#, #"["/onlyone"]"#] {
+            #expect(throws: OnekubeError.self) { try ContainerCreateRequest.binds(try OrderedJSON(parsing: Array(bad.utf8))) }
+        }
+    }
+
+    @Test func bindsGoAfterTheEtcFilesAndBeforeTheMasks() {
+        let etc = RootfsPlan.EtcFiles(hostname: "/c/hostname", hosts: "/c/hosts", resolvConf: "/c/resolv.conf")
+        let plan = RootfsPlan.container(layers: ["/l"], containerDirectory: "/c", etc: etc,
+                                        binds: [BindMount(source: "/srv", destination: "/data", readOnly: true)])
+        let bind = plan.steps.firstIndex(of: .bind(source: "/srv", target: "/data", readOnly: true))
+        let hosts = plan.steps.firstIndex(of: .bind(source: "/c/hosts", target: "/etc/hosts", readOnly: false))
+        let mask = plan.steps.firstIndex(of: .mask(path: "/proc/asound"))
+        #expect(bind != nil && hosts != nil && mask != nil)
+        if let bind, let hosts, let mask { #expect(hosts < bind && bind < mask) }
+    }
+}

@@ -25,6 +25,7 @@ struct ContainerCreateOptions: ParsableArguments {
     @Option(name: .customLong("stop-signal"), help: "Signal to stop the container") var stopSignal: String?
     @Option(name: .customLong("stop-timeout"), help: "Timeout (in seconds) to stop a container") var stopTimeout: Int?
     @Option(name: [.customLong("network"), .customLong("net")], help: "Connect a container to a network (bridge or none)") var network: String?
+    @Option(name: [.short, .customLong("volume")], help: "Bind mount a host path (/host/path:/container/path[:ro])") var volume: [String] = []
 
     /// The create request for `image` running `command` (empty: the image's).
     func body(image: String, command: [String], attachStdin: Bool, attach: Bool, autoRemove: Bool) throws -> OrderedJSON {
@@ -84,7 +85,7 @@ struct ContainerCreateOptions: ParsableArguments {
         if let stopSignal { pairs.append(("StopSignal", .string(stopSignal))) }
         if let stopTimeout { pairs.append(("StopTimeout", .int(stopTimeout))) }
         pairs.append(("HostConfig", .object([
-            ("Binds", .null), ("ContainerIDFile", .string("")), ("LogConfig", .object([("Type", .string("")), ("Config", .object([]))])),
+            ("Binds", volume.isEmpty ? .null : .strings(volume.map(Self.absoluteVolume))), ("ContainerIDFile", .string("")), ("LogConfig", .object([("Type", .string("")), ("Config", .object([]))])),
             ("NetworkMode", .string(networkMode)), ("PortBindings", .object(bindings.map { ($0.0, .array($0.1)) })),
             ("RestartPolicy", .object([("Name", .string("no")), ("MaximumRetryCount", .int(0))])),
             ("AutoRemove", .bool(autoRemove)), ("VolumeDriver", .string("")), ("VolumesFrom", .null),
@@ -102,6 +103,14 @@ struct ContainerCreateOptions: ParsableArguments {
         ])))
         pairs.append(("NetworkingConfig", .object([("EndpointsConfig", .object([(networkMode, .object([]))]))])))
         return .object(pairs)
+    }
+
+    /// A relative host path (`./data:/data`) is taken from the current directory, as the docker
+    /// CLI does.
+    static func absoluteVolume(_ spec: String) -> String {
+        guard spec.hasPrefix("."), let colon = spec.firstIndex(of: ":") else { return spec }
+        let host = URL(fileURLWithPath: String(spec[..<colon])).standardizedFileURL.path
+        return host + spec[colon...]
     }
 
     /// `-e NAME` takes the value from our own environment, as the docker CLI does.

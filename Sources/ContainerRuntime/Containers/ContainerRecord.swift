@@ -14,6 +14,19 @@ public struct PortBinding: Codable, Sendable, Equatable, Hashable {
     }
 }
 
+/// A host path bound into a container (`docker run -v /host:/ctr[:ro]`, a pod's volume).
+public struct BindMount: Codable, Sendable, Equatable, Hashable {
+    public var source: String
+    public var destination: String
+    public var readOnly: Bool
+
+    public init(source: String, destination: String, readOnly: Bool = false) {
+        self.source = source
+        self.destination = destination
+        self.readOnly = readOnly
+    }
+}
+
 /// What a container runs and with what, fixed at create time (image defaults already merged).
 public struct ContainerConfiguration: Codable, Sendable, Equatable {
     /// The image as the user named it, and its ID.
@@ -41,6 +54,8 @@ public struct ContainerConfiguration: Codable, Sendable, Equatable {
     public var networkDisabled: Bool
     /// The pod sandbox whose network, IPC and UTS namespaces the container joins (nil: its own).
     public var sandboxID: String?
+    /// Host paths bound in (optional in the record: containers made before binds had none).
+    public var binds: [BindMount]?
     public var resources: ResourceLimits
     /// Opaque data of the API layer that created the container (Docker's request JSON).
     public var annotations: [String: String]
@@ -49,9 +64,10 @@ public struct ContainerConfiguration: Codable, Sendable, Equatable {
                 user: String, hostname: String, labels: [String: String] = [:], tty: Bool = false, openStdin: Bool = false,
                 stdinOnce: Bool = false, consoleSize: [Int] = [0, 0], stopSignal: String? = nil, stopTimeout: Int? = nil,
                 exposedPorts: [String] = [], portBindings: [PortBinding] = [], autoRemove: Bool = false,
-                networkDisabled: Bool = false, sandboxID: String? = nil, resources: ResourceLimits = ResourceLimits(),
-                annotations: [String: String] = [:]) {
+                networkDisabled: Bool = false, sandboxID: String? = nil, binds: [BindMount] = [],
+                resources: ResourceLimits = ResourceLimits(), annotations: [String: String] = [:]) {
         self.sandboxID = sandboxID
+        self.binds = binds.isEmpty ? nil : binds
         self.image = image
         self.imageID = imageID
         self.layers = layers

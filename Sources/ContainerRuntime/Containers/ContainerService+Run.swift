@@ -49,6 +49,10 @@ extension ContainerService {
             let address = sandbox?.address ?? attachment?.address
             forwarders = try await publish(config.portBindings, to: address, record: record)
             try writeEtcFiles(directory: directory, hostname: config.hostname, address: address)
+            // As `docker run -v` does, a missing host directory is made.
+            for bind in config.binds ?? [] where !FileSystem.exists(bind.source) {
+                try FileSystem.createDirectory(bind.source, mode: 0o755)
+            }
             let plan = try cgroups.create(cgroupName, limits: config.resources)
             cgroupCreated = true
             let processIO = try ProcessIO(ProcessIO.Options(tty: config.tty, openStdin: config.openStdin), hub: container.hub)
@@ -56,7 +60,8 @@ extension ContainerService {
             let spec = InitSpec(
                 containerID: record.id, sandboxPID: sandbox?.pid, hostname: config.hostname, network: attachment,
                 rootfs: RootfsPlan.container(layers: config.layers, containerDirectory: directory, etc: .init(
-                    hostname: directory + "/hostname", hosts: directory + "/hosts", resolvConf: directory + "/resolv.conf")),
+                    hostname: directory + "/hostname", hosts: directory + "/hosts", resolvConf: directory + "/resolv.conf"),
+                    binds: config.binds ?? []),
                 cgroupProcsFiles: plan.procsFiles,
                 process: ProcessSpec(args: config.args, env: processEnvironment(config), workingDir: config.workingDir,
                                      user: config.user, tty: config.tty,

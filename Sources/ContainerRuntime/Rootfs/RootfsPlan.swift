@@ -36,11 +36,16 @@ public struct RootfsPlan: Codable, Sendable, Equatable {
         }
     }
 
-    /// The plan for a container with its files in `containerDirectory` (`rootfs`, `upper`, `work`).
-    public static func container(layers: [String], containerDirectory: String, etc: EtcFiles) -> RootfsPlan {
-        RootfsPlan(
+    /// The plan for a container with its files in `containerDirectory` (`rootfs`, `upper`, `work`)
+    /// and host paths bound in (`-v`, pod volumes), mounted after the standard steps and before
+    /// the /proc masks.
+    public static func container(layers: [String], containerDirectory: String, etc: EtcFiles, binds: [BindMount] = []) -> RootfsPlan {
+        var steps = standardSteps(etc: etc)
+        let firstMask = steps.firstIndex { if case .mask = $0 { return true } else { return false } } ?? steps.endIndex
+        steps.insert(contentsOf: binds.map { .bind(source: $0.source, target: $0.destination, readOnly: $0.readOnly) }, at: firstMask)
+        return RootfsPlan(
             layers: layers, upperDir: containerDirectory + "/upper", workDir: containerDirectory + "/work",
-            mountPoint: containerDirectory + "/rootfs", steps: standardSteps(etc: etc))
+            mountPoint: containerDirectory + "/rootfs", steps: steps)
     }
 
     /// The mounts, devices and masks Docker gives every container, in the order runc applies them.
