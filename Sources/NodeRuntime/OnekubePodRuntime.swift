@@ -114,9 +114,15 @@ public final class OnekubePodRuntime: PodRuntime {
         _ = try await containers.start(id)
     }
 
+    /// A node (or the daemon) that stops while a pod's grace period runs cuts it short: SIGKILL.
     public func stopContainer(_ id: String, gracePeriod: Int) async {
-        do { _ = try await containers.stop(id, timeout: gracePeriod, signal: nil) } catch {
-            logger.debug("container not stopped", metadata: ["id": "\(id)", "error": "\(error)"])
+        let containers = self.containers
+        await withTaskCancellationHandler {
+            do { _ = try await containers.stop(id, timeout: Task.isCancelled ? 0 : gracePeriod, signal: nil) } catch {
+                logger.debug("container not stopped", metadata: ["id": "\(id)", "error": "\(error)"])
+            }
+        } onCancel: {
+            try? containers.kill(id, signal: "SIGKILL")
         }
     }
 

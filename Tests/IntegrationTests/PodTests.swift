@@ -221,13 +221,4 @@ struct PodTests {
         // Still alive: the liveness probe answers.
         #expect(try Self.jsonpath(onekube, ["get", "pod", "probed", "-o", "jsonpath={.status.containerStatuses[0].restartCount}"]) == "0")
     }
-
-    @Test func jobsCompleteForReal() throws {
-        let images = try ContainerRegistry()
-        let onekube = try images.instance()
-        let job = #"{"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"count"},"spec":{"completions":2,"template":{"spec":{"restartPolicy":"Never","containers":[{"name":"main","image":"busybox","command":["sh","-c","echo counted"]}]}}}}"#
-        #expect(try onekube.kubectl(["create", "-f", "-"], stdin: job).status == 0)
-        #expect(try onekube.kubectl(["wait", "--for=condition=complete", "job/count", "--timeout=60s"]).status == 0)
-        #expect(try onekube.kubectl(["logs", "job/count"]).stdout == "counted\n")
-    }
 }
