@@ -27,8 +27,8 @@ public final class ContainerRegistry: @unchecked Sendable {
     }
 
     /// A daemon on its own data directory, bridge and CIDR that pulls Docker Hub names from here.
-    public func instance() throws -> OnekubeInstance {
-        try OnekubeInstance(arguments: ["--registry-mirror", "http://\(registry.host)"])
+    public func instance(arguments: [String] = []) throws -> OnekubeInstance {
+        try OnekubeInstance(arguments: ["--registry-mirror", "http://\(registry.host)"] + arguments)
     }
 }
 
