@@ -81,6 +81,9 @@ public final class OnekubePodRuntime: PodRuntime {
         var limits = ResourceLimits()
         if launch.memoryLimit > 0 { limits.memoryBytes = launch.memoryLimit }
         if launch.milliCPULimit > 0 { limits.nanoCPUs = launch.milliCPULimit * 1_000_000 }
+        // The kubelet's milliCPUToShares; without a request the cpu controller is left alone, which
+        // keeps the start off the v1 cpu hierarchy's slow cgroup move.
+        if launch.milliCPURequest > 0 { limits.cpuShares = max(2, launch.milliCPURequest * 1024 / 1000) }
         let config = ContainerConfiguration(
             image: launch.reference, imageID: image.id.description, layers: image.layers.map { images.layers.path($0.chainID) },
             args: launch.args, env: Self.mergedEnvironment(image: launch.image.env, pod: launch.env),
