@@ -40,6 +40,9 @@ docker-registry serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
 REGISTRY_PID=$!
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$PORT/v2/" >/dev/null && break; sleep 0.05; done
 skopeo copy -q --dest-tls-verify=false "oci:$WORK/layout:latest" "docker://127.0.0.1:$PORT/library/busybox:latest"
+# kube play takes no --ulimit: these machines' limits go in through containers.conf.
+printf '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n' > "$WORK/containers.conf"
+export CONTAINERS_CONF="$WORK/containers.conf"
 "${PODMAN[@]}" pull -q "oci:$WORK/layout:latest" >/dev/null
 "${PODMAN[@]}" tag "localhost$WORK/layout:latest" localhost/bench-busybox:latest
 

@@ -175,8 +175,12 @@ struct KubectlTests {
     }
 
     @Test func replicationControllersReplaceDeletedPods() throws {
-        let onekube = try OnekubeInstance()
-        #expect(try onekube.kubectl(["create", "-f", Self.examples + "/kubia-rc.yaml"]).status == 0)
+        let images = try ContainerRegistry()
+        let onekube = try images.instance()
+        // The test image's httpd ignores SIGTERM as PID 1: scaled-down pods go after 1 s, not 30.
+        let rc = try String(contentsOfFile: Self.examples + "/kubia-rc.yaml", encoding: .utf8)
+            .replacingOccurrences(of: "    spec:\n      containers:", with: "    spec:\n      terminationGracePeriodSeconds: 1\n      containers:")
+        #expect(try onekube.kubectl(["create", "-f", "-"], stdin: rc).status == 0)
         try waitUntil("three pods") { try onekube.kubectl(["get", "pods", "-o", "name"]).stdout.split(separator: "\n").count == 3 }
         let victim = try onekube.kubectl(["get", "pods", "-o", "name"]).stdout.split(separator: "\n")[0]
         #expect(try onekube.kubectl(["delete", String(victim)]).status == 0)
@@ -185,9 +189,15 @@ struct KubectlTests {
             return pods.count == 3 && !pods.contains(victim)
         }
         #expect(try onekube.kubectl(["scale", "rc", "kubia", "--replicas=43"]).status == 0)
-        try waitUntil("43 pods") { try onekube.kubectl(["get", "pods", "-o", "name"]).stdout.split(separator: "\n").count == 43 }
+        try waitUntil(timeout: 60, "43 ready pods") {
+            try onekube.kubectl(["get", "rc", "kubia", "-o", "jsonpath={.status.readyReplicas}"]).stdout == "43"
+        }
+        #expect(try onekube.docker(["ps", "-q", "--filter", "label=io.kubernetes.container.name=kubia"]).stdout.split(separator: "\n").count == 43)
         #expect(try onekube.kubectl(["scale", "rc", "kubia", "--replicas=1"]).status == 0)
-        try waitUntil("one pod") { try onekube.kubectl(["get", "pods", "-o", "name"]).stdout.split(separator: "\n").count == 1 }
+        try waitUntil(timeout: 30, "one pod") { try onekube.kubectl(["get", "pods", "-o", "name"]).stdout.split(separator: "\n").count == 1 }
+        try waitUntil("one container") {
+            try onekube.docker(["ps", "-q", "--filter", "label=io.kubernetes.container.name=kubia"]).stdout.split(separator: "\n").count == 1
+        }
         let events = try onekube.kubectl(["get", "events"]).stdout
         #expect(events.contains("SuccessfulCreate") && events.contains("SuccessfulDelete") && events.contains("Scheduled"), "\(events)")
         #expect(try onekube.kubectl(["create", "-f", "-"], stdin: #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"huge"},"spec":{"containers":[{"name":"c","image":"busybox","resources":{"requests":{"memory":"100Ti"}}}]}}"#).status == 0)

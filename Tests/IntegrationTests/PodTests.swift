@@ -133,6 +133,7 @@ struct PodTests {
             try Self.jsonpath(onekube, ["get", "pod", "once", "-o", "jsonpath={.status.phase}"]) == "Succeeded"
         }
         #expect(try onekube.kubectl(["logs", "once"]).stdout == "Hello world\n")
+        #expect(try onekube.kubectl(["logs", "-f", "--timestamps", "once"]).stdout.hasSuffix("Z Hello world\n"))
         #expect(try onekube.kubectl(["get", "pod", "once"]).stdout.contains("Completed"))
 
         // Never pulling a missing image is the kubelet's ErrImageNeverPull.
