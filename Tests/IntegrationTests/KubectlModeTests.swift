@@ -1,0 +1,71 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `onekube kubectl` against the real kubectl 1.32 on the same cluster: the book's commands print
+/// byte for byte what kubectl prints.
+@Suite("onekube's kubectl mode prints what kubectl prints")
+struct KubectlModeTests {
+    /// Runs `arguments` with both clients until their outputs agree (ages tick between the two
+    /// runs) or three tries show a real difference.
+    static func compare(_ onekube: OnekubeInstance, _ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) throws {
+        var ours: ProcessResult?
+        var theirs: ProcessResult?
+        func same() -> Bool {
+            guard let ours, let theirs else { return false }
+            return ours.status == theirs.status && ours.stdout == theirs.stdout && ours.stderr == theirs.stderr
+        }
+        for _ in 0..<3 {
+            ours = try onekube.onekube(["kubectl"] + arguments, environment: ["KUBECONFIG": onekube.kubeconfigPath])
+            theirs = try onekube.kubectl(arguments)
+            if same() { return }
+            usleep(300_000)
+        }
+        #expect(same(), "kubectl \(arguments.joined(separator: " ")):\nonekube kubectl: \(ours.map { "\($0)" } ?? "")\nkubectl: \(theirs.map { "\($0)" } ?? "")",
+                sourceLocation: sourceLocation)
+    }
+
+    @Test func theBooksCommands() throws {
+        let images = try ContainerRegistry()
+        let onekube = try images.instance()
+        func ours(_ arguments: [String]) throws -> ProcessResult {
+            try onekube.onekube(["kubectl"] + arguments, environment: ["KUBECONFIG": onekube.kubeconfigPath])
+        }
+        #expect(try ours(["run", "kubia", "--image=luksa/kubia", "--port=8080", "--generator=run/v1"]).stdout == "replicationcontroller/kubia created\n")
+        #expect(try ours(["expose", "rc", "kubia", "--type=LoadBalancer", "--name", "kubia-http"]).stdout == "service/kubia-http exposed\n")
+        try waitUntil(timeout: 60, "the pod runs") { try ours(["get", "pods"]).stdout.contains("1/1     Running") }
+        #expect(try ours(["scale", "rc", "kubia", "--replicas=3"]).stdout == "replicationcontroller/kubia scaled\n")
+        try waitUntil(timeout: 60, "three pods run") { try ours(["get", "rc", "kubia"]).stdout.contains("3         3         3") }
+        try waitUntil("an EXTERNAL-IP") { try !ours(["get", "svc", "kubia-http", "-o", "name"]).stdout.isEmpty }
+
+        for command in [["get", "pods"], ["get", "pods", "-o", "wide"], ["get", "rc"], ["get", "svc"], ["get", "svc", "kubia-http"],
+                        ["get", "all"], ["get", "nodes"], ["get", "nodes", "-o", "wide"], ["get", "ns"], ["get", "pods", "--show-labels"],
+                        ["get", "pods", "-A"], ["get", "pods", "-o", "name"], ["get", "rc,svc"], ["get", "pods", "-l", "run=kubia"],
+                        ["get", "pod", "nope"], ["get", "nosuchtype"], ["get", "deploy"], ["get", "svc", "kubia-http", "-o", "json"],
+                        ["get", "svc", "kubia-http", "-o", "yaml"], ["get", "pods", "-o", "yaml"], ["get", "nodes", "-o", "yaml"],
+                        ["get", "rc", "kubia", "-o", "json"], ["cluster-info"]] {
+            try Self.compare(onekube, command)
+        }
+        let pod = try onekube.kubectl(["get", "pods", "-o", "jsonpath={.items[0].metadata.name}"]).stdout
+        try Self.compare(onekube, ["logs", pod])
+
+        // The same change through each client prints the same line.
+        #expect(try ours(["run", "one", "--image=busybox", "--restart=Never", "--", "sleep", "600"]).stdout == "pod/one created\n")
+        #expect(try onekube.kubectl(["run", "two", "--image=busybox", "--restart=Never", "--", "sleep", "600"]).stdout == "pod/two created\n")
+        for (first, second) in [(["label", "pod", "one", "env=debug"], ["label", "pod", "two", "env=debug"]),
+                                (["label", "pod", "one", "env=prod"], ["label", "pod", "two", "env=prod"]),
+                                (["label", "pod", "one", "env=prod", "--overwrite"], ["label", "pod", "two", "env=prod", "--overwrite"]),
+                                (["label", "pod", "one", "env-"], ["label", "pod", "two", "env-"]),
+                                (["delete", "pod", "one", "--grace-period=1"], ["delete", "pod", "two", "--grace-period=1"]),
+                                (["delete", "pod", "nope"], ["delete", "pod", "nope"])] {
+            let a = try ours(first)
+            let b = try onekube.kubectl(second)
+            #expect(a.status == b.status && a.stdout.replacingOccurrences(of: "one", with: "two") == b.stdout && a.stderr == b.stderr,
+                    "\(first): \(a) vs \(b)")
+        }
+        let version = try ours(["version"]).stdout
+        #expect(version.contains("Server Version: v1.32.0"), "\(version)")
+        let retired = try ours(["run", "x", "--image=busybox", "--generator=deployment/apps.v1"])
+        #expect(retired.status == 1 && retired.stderr.contains("was removed in kubectl 1.18"), "\(retired)")
+    }
+}
