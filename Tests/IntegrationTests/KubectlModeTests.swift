@@ -63,6 +63,28 @@ struct KubectlModeTests {
             #expect(a.status == b.status && a.stdout.replacingOccurrences(of: "one", with: "two") == b.stdout && a.stderr == b.stderr,
                     "\(first): \(a) vs \(b)")
         }
+        // Manifests: create, then apply (created, unchanged, configured), as kubectl words each.
+        let examples = Fixtures.packageRoot + "/Resources/examples"
+        let manual = try String(contentsOfFile: examples + "/kubia-manual.yaml", encoding: .utf8)
+        let labelled = manual.replacingOccurrences(of: "  name: kubia-manual\n", with: "  name: kubia-manual\n  labels:\n    env: debug\n")
+        for (name, client) in [("kubia-ours", true), ("kubia-theirs", false)] {
+            func run(_ arguments: [String], stdin: String) throws -> ProcessResult {
+                client ? try onekube.onekube(["kubectl"] + arguments, environment: ["KUBECONFIG": onekube.kubeconfigPath], stdin: stdin)
+                    : try onekube.kubectl(arguments, stdin: stdin)
+            }
+            let plain = manual.replacingOccurrences(of: "kubia-manual", with: name)
+            #expect(try run(["apply", "-f", "-"], stdin: plain).stdout == "pod/\(name) created\n")
+            #expect(try run(["apply", "-f", "-"], stdin: plain).stdout == "pod/\(name) unchanged\n")
+            #expect(try run(["apply", "-f", "-"], stdin: labelled.replacingOccurrences(of: "kubia-manual", with: name)).stdout == "pod/\(name) configured\n")
+            let again = try run(["create", "-f", "-"], stdin: plain)
+            #expect(again.status == 1 && again.stderr == "Error from server (AlreadyExists): error when creating \"STDIN\": pods \"\(name)\" already exists\n", "\(again)")
+        }
+        let annotation = { (pod: String) in
+            try onekube.kubectl(["get", "pod", pod, "-o", "jsonpath={.metadata.annotations}"]).stdout.replacingOccurrences(of: pod, with: "NAME")
+        }
+        #expect(try annotation("kubia-ours") == annotation("kubia-theirs"))
+        #expect(try onekube.kubectl(["get", "pod", "kubia-ours", "-o", "jsonpath={.metadata.labels.env}"]).stdout == "debug")
+
         let version = try ours(["version"]).stdout
         #expect(version.contains("Server Version: v1.32.0"), "\(version)")
         let retired = try ours(["run", "x", "--image=busybox", "--generator=deployment/apps.v1"])

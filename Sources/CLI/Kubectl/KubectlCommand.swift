@@ -9,7 +9,7 @@ struct KubectlCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kubectl",
         abstract: "kubectl controls the Kubernetes cluster manager (onekube's kubectl mode).",
-        subcommands: [KubectlGetCommand.self, KubectlRunCommand.self, KubectlExposeCommand.self, KubectlScaleCommand.self,
+        subcommands: [KubectlGetCommand.self, KubectlCreateCommand.self, KubectlApplyCommand.self, KubectlRunCommand.self, KubectlExposeCommand.self, KubectlScaleCommand.self,
                       KubectlDeleteCommand.self, KubectlLabelCommand.self, KubectlLogsCommand.self, KubectlVersionCommand.self,
                       KubectlClusterInfoCommand.self])
 
