@@ -43,7 +43,8 @@ struct KubectlModeTests {
                         ["get", "pods", "-A"], ["get", "pods", "-o", "name"], ["get", "rc,svc"], ["get", "pods", "-l", "run=kubia"],
                         ["get", "pod", "nope"], ["get", "nosuchtype"], ["get", "deploy"], ["get", "svc", "kubia-http", "-o", "json"],
                         ["get", "svc", "kubia-http", "-o", "yaml"], ["get", "pods", "-o", "yaml"], ["get", "nodes", "-o", "yaml"],
-                        ["get", "rc", "kubia", "-o", "json"], ["cluster-info"]] {
+                        ["get", "rc", "kubia", "-o", "json"], ["cluster-info"], ["api-resources"], ["api-resources", "-o", "wide"],
+                        ["config", "view"], ["config", "get-contexts"], ["config", "current-context"]] {
             try Self.compare(onekube, command)
         }
         let pod = try onekube.kubectl(["get", "pods", "-o", "jsonpath={.items[0].metadata.name}"]).stdout
