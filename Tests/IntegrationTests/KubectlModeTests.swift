@@ -49,6 +49,63 @@ struct KubectlModeTests {
         }
         let pod = try onekube.kubectl(["get", "pods", "-o", "jsonpath={.items[0].metadata.name}"]).stdout
         try Self.compare(onekube, ["logs", pod])
+        try Self.compare(onekube, ["describe", "pod", pod])
+
+        // A pod with most of what describe shows: env from a config map and the downward API,
+        // volumes, probes, resources, a node selector, a restart.
+        let rich = """
+            apiVersion: v1
+            kind: ConfigMap
+            metadata:
+              name: settings
+            data:
+              greeting: hello
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata:
+              name: rich
+              labels: {app: rich, tier: web}
+              annotations: {note: described}
+            spec:
+              terminationGracePeriodSeconds: 1
+              nodeSelector: {kubernetes.io/hostname: onekube}
+              volumes:
+              - name: config
+                configMap: {name: settings}
+              - name: scratch
+                emptyDir: {}
+              - name: host
+                hostPath: {path: /tmp, type: Directory}
+              initContainers:
+              - name: setup
+                image: busybox
+                command: ["sh", "-c", "echo ready"]
+              containers:
+              - name: web
+                image: luksa/kubia
+                ports: [{containerPort: 8080, name: http}]
+                env:
+                - {name: GREETING, valueFrom: {configMapKeyRef: {name: settings, key: greeting}}}
+                - {name: POD, valueFrom: {fieldRef: {fieldPath: metadata.name}}}
+                - {name: PLAIN, value: "two\nlines"}
+                resources: {limits: {memory: 64Mi, cpu: 500m}, requests: {memory: 32Mi, cpu: 100m}}
+                volumeMounts:
+                - {name: config, mountPath: /etc/settings, readOnly: true}
+                - {name: scratch, mountPath: /scratch, subPath: data}
+                livenessProbe: {httpGet: {path: /, port: 8080}, periodSeconds: 5}
+                readinessProbe: {tcpSocket: {port: http}}
+              - name: crasher
+                image: busybox
+                command: ["sh", "-c", "exit 2"]
+            """
+        #expect(try onekube.kubectl(["apply", "-f", "-"], stdin: rich).status == 0)
+        try waitUntil(timeout: 60, "the crasher restarts") {
+            let count = try onekube.kubectl(["get", "pod", "rich", "-o", #"jsonpath={.status.containerStatuses[?(@.name=="crasher")].restartCount}"#]).stdout
+            return (Int(count) ?? 0) >= 1
+        }
+        try Self.compare(onekube, ["describe", "pod", "rich"])
+        try Self.compare(onekube, ["describe", "pods", "-l", "app=rich"])
 
         // The same change through each client prints the same line.
         #expect(try ours(["run", "one", "--image=busybox", "--restart=Never", "--", "sleep", "600"]).stdout == "pod/one created\n")
