@@ -50,6 +50,10 @@ struct KubectlModeTests {
         let pod = try onekube.kubectl(["get", "pods", "-o", "jsonpath={.items[0].metadata.name}"]).stdout
         try Self.compare(onekube, ["logs", pod])
         try Self.compare(onekube, ["describe", "pod", pod])
+        for command in [["describe", "rc", "kubia"], ["describe", "svc", "kubia-http"], ["describe", "svc", "-n", "kube-system"],
+                        ["describe", "ns", "default"], ["describe", "pods", "-l", "run=kubia"]] {
+            try Self.compare(onekube, command)
+        }
 
         // A pod with most of what describe shows: env from a config map and the downward API,
         // volumes, probes, resources, a node selector, a restart.

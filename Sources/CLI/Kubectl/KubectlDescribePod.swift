@@ -46,9 +46,11 @@ struct KubectlDescribePod {
             w.write("Controlled By:\t\(owner["kind"]?.stringValue ?? "")/\(owner["name"]?.stringValue ?? "")\n")
         }
         if let initContainers = spec["initContainers"]?.arrayValue, !initContainers.isEmpty {
-            containers(&w, "Init Containers", initContainers, statuses: status["initContainerStatuses"]?.arrayValue ?? [])
+            Self.containers(&w, "Init Containers", initContainers, statuses: status["initContainerStatuses"]?.arrayValue ?? [],
+                            fieldValue: fieldValue)
         }
-        containers(&w, "Containers", spec["containers"]?.arrayValue ?? [], statuses: status["containerStatuses"]?.arrayValue ?? [])
+        Self.containers(&w, "Containers", spec["containers"]?.arrayValue ?? [], statuses: status["containerStatuses"]?.arrayValue ?? [],
+                        fieldValue: fieldValue)
         let conditions = status["conditions"]?.arrayValue ?? []
         if !conditions.isEmpty {
             w.write("Conditions:\n  Type\tStatus\n")
@@ -56,10 +58,10 @@ struct KubectlDescribePod {
                 w.write("  \(condition["type"]?.stringValue ?? "") \t\(condition["status"]?.stringValue ?? "") \n")
             }
         }
-        volumes(&w, spec["volumes"]?.arrayValue ?? [])
+        Self.volumes(&w, spec["volumes"]?.arrayValue ?? [])
         w.write("QoS Class:\t\(status["qosClass"]?.stringValue ?? "BestEffort")\n")
         Self.labels(&w, "Node-Selectors", spec["nodeSelector"]?.stringMap ?? [:])
-        tolerations(&w, spec["tolerations"]?.arrayValue ?? [])
+        Self.tolerations(&w, spec["tolerations"]?.arrayValue ?? [])
         if events.isEmpty {
             w.write("Events:\t<none>\n")
             return w.flush()
@@ -68,12 +70,14 @@ struct KubectlDescribePod {
         return w.flush() + Self.events(events, now: now)
     }
 
-    func containers(_ w: inout GoTabWriter, _ title: String, _ containers: [OrderedJSON], statuses: [OrderedJSON]) {
-        w.write("\(title):\n")
+    /// The containers of a pod, or with `space` "  " those of a pod template (no statuses).
+    static func containers(_ w: inout GoTabWriter, _ title: String, _ containers: [OrderedJSON], statuses: [OrderedJSON],
+                           space: String = "", fieldValue: (String) -> String = { _ in "" }) {
+        w.write("\(space)\(title):\(containers.isEmpty ? " <none>" : "")\n")
         for container in containers {
             let name = container["name"]?.stringValue ?? ""
             let status = statuses.first { $0["name"]?.stringValue == name }
-            w.write("  \(name):\n")
+            w.write("  \(space.isEmpty ? "" : " ")\(name):\n")
             if let status { w.write("    Container ID:\t\(status["containerID"]?.stringValue ?? "")\n") }
             w.write("    Image:\t\(container["image"]?.stringValue ?? "")\n")
             if let status { w.write("    Image ID:\t\(status["imageID"]?.stringValue ?? "")\n") }
@@ -91,8 +95,8 @@ struct KubectlDescribePod {
                 }
             }
             if let status {
-                state(&w, "State", status["state"])
-                if status[path: ["lastState", "terminated"]] != nil { state(&w, "Last State", status["lastState"]) }
+                Self.state(&w, "State", status["state"])
+                if status[path: ["lastState", "terminated"]] != nil { Self.state(&w, "Last State", status["lastState"]) }
                 w.write("    Ready:\t\(status["ready"]?.boolValue == true ? "True" : "False")\n")
                 w.write("    Restart Count:\t\(status["restartCount"]?.intValue ?? 0)\n")
             }
@@ -153,7 +157,7 @@ struct KubectlDescribePod {
         }
     }
 
-    func state(_ w: inout GoTabWriter, _ title: String, _ value: OrderedJSON?) {
+    static func state(_ w: inout GoTabWriter, _ title: String, _ value: OrderedJSON?) {
         if let running = value?["running"] {
             w.write("    \(title):\tRunning\n")
             w.write("      Started:\t\(Self.rfc1123z(running["startedAt"]?.stringValue ?? ""))\n")
@@ -173,14 +177,14 @@ struct KubectlDescribePod {
         }
     }
 
-    func volumes(_ w: inout GoTabWriter, _ volumes: [OrderedJSON]) {
+    static func volumes(_ w: inout GoTabWriter, _ volumes: [OrderedJSON], space: String = "") {
         guard !volumes.isEmpty else {
-            w.write("Volumes:\t<none>\n")
+            w.write("\(space)Volumes:\t<none>\n")
             return
         }
-        w.write("Volumes:\n")
+        w.write("\(space)Volumes:\n")
         for volume in volumes {
-            w.write("  \(volume["name"]?.stringValue ?? ""):\n")
+            w.write("  \(space.isEmpty ? "" : " ")\(volume["name"]?.stringValue ?? ""):\n")
             if let host = volume["hostPath"] {
                 let type = host["type"]?.stringValue ?? "<none>"
                 w.write("    Type:\tHostPath (bare host directory volume)\n    Path:\t\(host["path"]?.stringValue ?? "")\n    HostPathType:\t\(type)\n")
@@ -197,8 +201,8 @@ struct KubectlDescribePod {
         }
     }
 
-    func tolerations(_ w: inout GoTabWriter, _ tolerations: [OrderedJSON]) {
-        w.write("Tolerations:\t")
+    static func tolerations(_ w: inout GoTabWriter, _ tolerations: [OrderedJSON], title: String = "Tolerations") {
+        w.write("\(title):\t")
         guard !tolerations.isEmpty else {
             w.write("<none>\n")
             return
