@@ -147,6 +147,20 @@ struct KubectlModeTests {
         #expect(try annotation("kubia-ours") == annotation("kubia-theirs"))
         #expect(try onekube.kubectl(["get", "pod", "kubia-ours", "-o", "jsonpath={.metadata.labels.env}"]).stdout == "debug")
 
+        // A Deployment rolled forward and back.
+        let deployment = try String(contentsOfFile: examples + "/kubia-deployment.yaml", encoding: .utf8)
+            .replacingOccurrences(of: "    spec:\n      containers:", with: "    spec:\n      terminationGracePeriodSeconds: 1\n      containers:")
+        #expect(try onekube.kubectl(["create", "-f", "-"], stdin: deployment).status == 0)
+        let firstRollout = try ours(["rollout", "status", "deployment/kubia", "--timeout=60s"])
+        #expect(firstRollout.status == 0 && firstRollout.stdout.hasSuffix("deployment \"kubia\" successfully rolled out\n"), "\(firstRollout)")
+        #expect(try onekube.kubectl(["set", "image", "deployment/kubia", "nodejs=luksa/kubia:v2"]).status == 0)
+        #expect(try ours(["rollout", "status", "deploy", "kubia", "--timeout=60s"]).status == 0)
+        try Self.compare(onekube, ["rollout", "history", "deployment/kubia"])
+        #expect(try ours(["rollout", "undo", "deployment/kubia"]).stdout == "deployment.apps/kubia rolled back\n")
+        #expect(try ours(["rollout", "status", "deployment/kubia", "--timeout=60s"]).status == 0)
+        #expect(try onekube.kubectl(["get", "deployment", "kubia", "-o", "jsonpath={.spec.template.spec.containers[0].image}"]).stdout == "luksa/kubia:v1")
+        #expect(try ours(["rollout", "restart", "deployment/kubia"]).stdout == "deployment.apps/kubia restarted\n")
+
         let version = try ours(["version"]).stdout
         #expect(version.contains("Server Version: v1.32.0"), "\(version)")
         let retired = try ours(["run", "x", "--image=busybox", "--generator=deployment/apps.v1"])
