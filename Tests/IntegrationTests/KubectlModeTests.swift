@@ -118,6 +118,13 @@ struct KubectlModeTests {
                                 (["label", "pod", "one", "env=prod"], ["label", "pod", "two", "env=prod"]),
                                 (["label", "pod", "one", "env=prod", "--overwrite"], ["label", "pod", "two", "env=prod", "--overwrite"]),
                                 (["label", "pod", "one", "env-"], ["label", "pod", "two", "env-"]),
+                                (["annotate", "pod", "one", "owner=luksa"], ["annotate", "pod", "two", "owner=luksa"]),
+                                (["annotate", "pod", "one", "owner=me"], ["annotate", "pod", "two", "owner=me"]),
+                                (["annotate", "pod", "one", "owner-"], ["annotate", "pod", "two", "owner-"]),
+                                (["patch", "pod", "one", "-p", #"{"metadata":{"labels":{"a":"b"}}}"#], ["patch", "pod", "two", "-p", #"{"metadata":{"labels":{"a":"b"}}}"#]),
+                                (["patch", "pod", "one", "-p", #"{"metadata":{"labels":{"a":"b"}}}"#], ["patch", "pod", "two", "-p", #"{"metadata":{"labels":{"a":"b"}}}"#]),
+                                (["patch", "pod", "one", "--type=json", "-p", #"[{"op":"remove","path":"/metadata/labels/a"}]"#],
+                                 ["patch", "pod", "two", "--type=json", "-p", #"[{"op":"remove","path":"/metadata/labels/a"}]"#]),
                                 (["delete", "pod", "one", "--grace-period=1"], ["delete", "pod", "two", "--grace-period=1"]),
                                 (["delete", "pod", "nope"], ["delete", "pod", "nope"])] {
             let a = try ours(first)

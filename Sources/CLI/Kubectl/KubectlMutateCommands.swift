@@ -98,35 +98,95 @@ struct KubectlLabelCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await KubectlCommand.report {
-            let session = try global.session()
-            let changes = arguments.filter { $0.contains("=") || $0.hasSuffix("-") }
-            let targets = arguments.filter { !changes.contains($0) }
-            guard !changes.isEmpty else { throw KubectlError.message("error: at least one label update is required") }
-            for request in try KubectlTargets.parse(targets, discovery: session.discovery) {
-                for name in request.names {
-                    let path = request.type.objectPath(namespace: session.context.namespace, name: name)
-                    let current = try session.client.expect("GET", path)[path: ["metadata", "labels"]]?.stringMap ?? [:]
-                    var patch: [(String, OrderedJSON)] = []
-                    for change in changes {
-                        if change.hasSuffix("-") && !change.contains("=") {
-                            patch.append((String(change.dropLast()), .null))
-                            continue
-                        }
-                        let parts = change.split(separator: "=", maxSplits: 1).map(String.init)
-                        let key = parts[0], value = parts.count > 1 ? parts[1] : ""
-                        if let existing = current[key], existing != value, !overwrite {
-                            throw KubectlError.message("error: '\(key)' already has a value (\(existing)), and --overwrite is false")
-                        }
-                        patch.append((key, .string(value)))
+            try KubectlMetadataUpdate.apply(global: global, arguments: arguments, field: "labels", overwrite: overwrite) { key, existing in
+                "error: '\(key)' already has a value (\(existing)), and --overwrite is false"
+            } outcome: { before, after in
+                // kubectl's wording: added or changed → labeled, only removed → unlabeled.
+                after.contains { before[$0.key] != $0.value } ? "labeled" : before.keys.contains { after[$0] == nil } ? "unlabeled" : "not labeled"
+            }
+        }
+    }
+}
+
+/// `kubectl annotate TYPE NAME key=value… [key-] [--overwrite]`.
+struct KubectlAnnotateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "annotate", abstract: "Update the annotations on a resource.")
+
+    @OptionGroup var global: KubectlGlobalOptions
+    @Argument(help: "TYPE NAME KEY_1=VAL_1 ... KEY_N=VAL_N, or KEY- to remove") var arguments: [String]
+    @Flag(help: "Replace annotations that already have a value.") var overwrite = false
+
+    func run() async throws {
+        try await KubectlCommand.report {
+            try KubectlMetadataUpdate.apply(global: global, arguments: arguments, field: "annotations", overwrite: overwrite) { key, existing in
+                "error: --overwrite is false but found the following declared annotation(s): '\(key)' already has a value (\(existing))"
+            } outcome: { _, _ in "annotated" }
+        }
+    }
+}
+
+/// What label and annotate share: `key=value` and `key-` arguments merged into one map.
+enum KubectlMetadataUpdate {
+    static func apply(global: KubectlGlobalOptions, arguments: [String], field: String, overwrite: Bool,
+                      conflict: (String, String) -> String, outcome: ([String: String], [String: String]) -> String) throws {
+        let session = try global.session()
+        let changes = arguments.filter { $0.contains("=") || $0.hasSuffix("-") }
+        let targets = arguments.filter { !changes.contains($0) }
+        guard !changes.isEmpty else {
+            throw KubectlError.message("error: at least one \(field == "labels" ? "label" : "annotation") update is required")
+        }
+        for request in try KubectlTargets.parse(targets, discovery: session.discovery) {
+            for name in request.names {
+                let path = request.type.objectPath(namespace: session.context.namespace, name: name)
+                let before = try session.client.expect("GET", path)[path: ["metadata", field]]?.stringMap ?? [:]
+                var patch: [(String, OrderedJSON)] = []
+                for change in changes {
+                    if change.hasSuffix("-") && !change.contains("=") {
+                        patch.append((String(change.dropLast()), .null))
+                        continue
                     }
-                    let before = current
-                    let after = try session.client.expect("PATCH", path, body: .object([("metadata", .object([("labels", .object(patch))]))]),
-                                                          contentType: "application/merge-patch+json")
-                    let labels = after[path: ["metadata", "labels"]]?.stringMap ?? [:]
-                    // kubectl's wording: added or changed → labeled, only removed → unlabeled.
-                    let outcome = labels.contains { before[$0.key] != $0.value } ? "labeled"
-                        : before.keys.contains { labels[$0] == nil } ? "unlabeled" : "not labeled"
-                    Console.out("\(request.type.nameKind)/\(name) \(outcome)\n")
+                    let parts = change.split(separator: "=", maxSplits: 1).map(String.init)
+                    let key = parts[0], value = parts.count > 1 ? parts[1] : ""
+                    if let existing = before[key], existing != value, !overwrite { throw KubectlError.message(conflict(key, existing)) }
+                    patch.append((key, .string(value)))
+                }
+                let updated = try session.client.expect("PATCH", path, body: .object([("metadata", .object([(field, .object(patch))]))]),
+                                                        contentType: "application/merge-patch+json")
+                let after = updated[path: ["metadata", field]]?.stringMap ?? [:]
+                Console.out("\(request.type.nameKind)/\(name) \(outcome(before, after))\n")
+            }
+        }
+    }
+}
+
+/// `kubectl patch TYPE NAME -p PATCH [--type strategic|merge|json] [--subresource status|scale]`.
+struct KubectlPatchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "patch", abstract: "Update fields of a resource.")
+
+    @OptionGroup var global: KubectlGlobalOptions
+    @Argument(help: "TYPE NAME or TYPE/NAME") var target: [String]
+    @Option(name: [.short, .customLong("patch")], help: "The patch, JSON or YAML.") var patch: String
+    @Option(help: "strategic, merge or json.") var type: String = "strategic"
+    @Option(help: "status or scale.") var subresource: String?
+
+    func run() async throws {
+        try await KubectlCommand.report {
+            let session = try global.session()
+            let contentTypes = ["strategic": "application/strategic-merge-patch+json", "merge": "application/merge-patch+json",
+                                "json": "application/json-patch+json"]
+            guard let contentType = contentTypes[type] else {
+                throw KubectlError.message("error: --type must be one of [json merge strategic], not \"\(type)\"")
+            }
+            guard let document = try KubectlManifests.parse(patch, source: "patch").first?.object ?? (try? OrderedJSON(parsing: Array(patch.utf8))) else {
+                throw KubectlError.message("error: unable to parse \"\(patch)\": empty patch")
+            }
+            for request in try KubectlTargets.parse(target, discovery: session.discovery) {
+                for name in request.names {
+                    let path = request.type.objectPath(namespace: session.context.namespace, name: name) + (subresource.map { "/" + $0 } ?? "")
+                    let before = try session.client.expect("GET", path)
+                    let after = try session.client.expect("PATCH", path, body: document, contentType: contentType)
+                    let changed = before[path: ["metadata", "resourceVersion"]] != after[path: ["metadata", "resourceVersion"]]
+                    Console.out("\(request.type.nameKind)/\(name) patched\(changed ? "" : " (no change)")\n")
                 }
             }
         }
