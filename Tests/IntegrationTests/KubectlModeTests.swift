@@ -21,7 +21,11 @@ struct KubectlModeTests {
             if same() { return }
             usleep(300_000)
         }
-        #expect(same(), "kubectl \(arguments.joined(separator: " ")):\nonekube kubectl: \(ours.map { "\($0)" } ?? "")\nkubectl: \(theirs.map { "\($0)" } ?? "")",
+        let oursLines = (ours?.stdout ?? "").split(separator: "\n", omittingEmptySubsequences: false)
+        let theirLines = (theirs?.stdout ?? "").split(separator: "\n", omittingEmptySubsequences: false)
+        let differing = zip(oursLines, theirLines).enumerated().filter { $0.element.0 != $0.element.1 }
+            .map { "line \($0.offset + 1):\n  ours:   \($0.element.0)\n  theirs: \($0.element.1)" }.prefix(5).joined(separator: "\n")
+        #expect(same(), "\(differing)\nkubectl \(arguments.joined(separator: " ")):\nonekube kubectl: \(ours.map { "\($0)" } ?? "")\nkubectl: \(theirs.map { "\($0)" } ?? "")",
                 sourceLocation: sourceLocation)
     }
 
@@ -105,8 +109,10 @@ struct KubectlModeTests {
             """
         #expect(try onekube.kubectl(["apply", "-f", "-"], stdin: rich).status == 0)
         try waitUntil(timeout: 60, "the crasher restarts") {
-            let count = try onekube.kubectl(["get", "pod", "rich", "-o", #"jsonpath={.status.containerStatuses[?(@.name=="crasher")].restartCount}"#]).stdout
-            return (Int(count) ?? 0) >= 1
+            // Compared while the crasher waits out its back-off, so that both clients see one state.
+            let state = try onekube.kubectl(["get", "pod", "rich", "-o", #"jsonpath={.status.containerStatuses[?(@.name=="crasher")].state.waiting.reason}"#]).stdout
+            let ready = try onekube.kubectl(["get", "pod", "rich", "-o", #"jsonpath={.status.containerStatuses[?(@.name=="web")].ready}"#]).stdout
+            return state == "CrashLoopBackOff" && ready == "true"
         }
         try Self.compare(onekube, ["describe", "pod", "rich"])
         try Self.compare(onekube, ["describe", "pods", "-l", "app=rich"])
@@ -167,6 +173,22 @@ struct KubectlModeTests {
         #expect(try ours(["rollout", "status", "deployment/kubia", "--timeout=60s"]).status == 0)
         #expect(try onekube.kubectl(["get", "deployment", "kubia", "-o", "jsonpath={.spec.template.spec.containers[0].image}"]).stdout == "luksa/kubia:v1")
         #expect(try ours(["rollout", "restart", "deployment/kubia"]).stdout == "deployment.apps/kubia restarted\n")
+
+        // Objects made by the create subcommands are the ones kubectl makes.
+        for (kind, first, second) in [("deployment", ["create", "deployment", "one", "--image=luksa/kubia:v1", "--replicas=2", "--port=8080"],
+                                       ["create", "deployment", "two", "--image=luksa/kubia:v1", "--replicas=2", "--port=8080"]),
+                                      ("service", ["create", "service", "nodeport", "one", "--tcp=80:8080"],
+                                       ["create", "service", "nodeport", "two", "--tcp=80:8080"]),
+                                      ("namespace", ["create", "namespace", "one"], ["create", "namespace", "two"])] {
+            let a = try ours(first)
+            let b = try onekube.kubectl(second)
+            #expect(a.stdout.replacingOccurrences(of: "one", with: "two") == b.stdout, "\(a) vs \(b)")
+            let fields = kind == "service" ? "{.spec.ports[0].name} {.spec.ports[0].port} {.spec.ports[0].targetPort} {.spec.selector} {.spec.type}"
+                : "{.metadata.labels} {.spec}"
+            let specA = try onekube.kubectl(["get", kind, "one", "-o", "jsonpath=\(fields)"]).stdout
+            let specB = try onekube.kubectl(["get", kind, "two", "-o", "jsonpath=\(fields)"]).stdout
+            #expect(specA.replacingOccurrences(of: "one", with: "two") == specB, "\(kind): \(specA) vs \(specB)")
+        }
 
         let version = try ours(["version"]).stdout
         #expect(version.contains("Server Version: v1.32.0"), "\(version)")

@@ -4,13 +4,18 @@ import Platform
 
 /// `kubectl create -f FILE|DIR|-`: every object of the manifests, as it is.
 struct KubectlCreateCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a resource from a file or from stdin.")
+    static let configuration = CommandConfiguration(
+        commandName: "create", abstract: "Create a resource from a file or from stdin.",
+        subcommands: [KubectlCreateDeploymentCommand.self, KubectlCreateNamespaceCommand.self, KubectlCreateServiceCommand.self])
 
     @OptionGroup var global: KubectlGlobalOptions
-    @Option(name: [.short, .customLong("filename")], help: "Files, directories or - (stdin) with the objects.") var filename: [String]
+    @Option(name: [.short, .customLong("filename")], help: "Files, directories or - (stdin) with the objects.") var filename: [String] = []
 
     func run() async throws {
         try await KubectlCommand.report {
+            guard !filename.isEmpty else {
+                throw KubectlError.message("error: must specify one of -f and -k")
+            }
             let session = try global.session()
             var failed = false
             for document in try KubectlManifests.load(filename) {

@@ -303,11 +303,14 @@ struct KubectlDescribePod {
             guard let date else { return "<unknown>" }
             return KubeModel.HumanDuration.format(now.timeIntervalSince(date))
         }
-        let sorted = events.enumerated().sorted {
-            let a = time($0.element, "lastTimestamp") ?? time($0.element, "eventTime") ?? .distantPast
-            let b = time($1.element, "lastTimestamp") ?? time($1.element, "eventTime") ?? .distantPast
-            return a == b ? $0.offset < $1.offset : a < b
-        }.map(\.element)
+        // kubectl's eventTime: the series' last observation, else lastTimestamp, else eventTime;
+        // sorted with Go's (unstable) sort, as kubectl does.
+        func key(_ event: OrderedJSON) -> Date {
+            event[path: ["series", "lastObservedTime"]]?.stringValue.flatMap(KubeTime.parse)
+                ?? time(event, "lastTimestamp") ?? time(event, "eventTime") ?? .distantPast
+        }
+        var sorted = events
+        GoSort.sort(&sorted) { key($0) < key($1) }
         var w = GoTabWriter()
         w.write("Events:\n  Type\tReason\tAge\tFrom\tMessage\n")
         w.write("  ----\t------\t----\t----\t-------\n")

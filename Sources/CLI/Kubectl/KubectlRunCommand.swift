@@ -60,7 +60,8 @@ struct KubectlRunCommand: AsyncParsableCommand {
                     ("kind", .string("ReplicationController")), ("apiVersion", .string("v1")),
                     ("metadata", .object([("name", .string(name)), ("labels", .stringMap(labelMap))])),
                     ("spec", .object([("replicas", .int(1)), ("selector", .stringMap(labelMap)),
-                                      ("template", .object([("metadata", .object([("labels", .stringMap(labelMap))])), ("spec", podSpec)]))])),
+                                      ("template", .object([("metadata", .object([("creationTimestamp", .null), ("labels", .stringMap(labelMap))])),
+                                                           ("spec", podSpec)]))])),
                 ])
                 _ = try session.client.expect("POST", "/api/v1/namespaces/\(namespace)/replicationcontrollers", body: controller)
                 Console.out("replicationcontroller/\(name) created\n")
