@@ -190,6 +190,29 @@ struct KubectlModeTests {
             #expect(specA.replacingOccurrences(of: "one", with: "two") == specB, "\(kind): \(specA) vs \(specB)")
         }
 
+        // get -w: the list, then each change, the columns widening as kubectl's do.
+        let watchers = try [true, false].map { builtIn -> BackgroundProcess in
+            let log = onekube.scratchDirectory + "/watch-\(builtIn).log"
+            let environment = ["KUBECONFIG": onekube.kubeconfigPath, "HOME": onekube.scratchDirectory]
+            return builtIn
+                ? try BackgroundProcess(OnekubeInstance.binary, ["kubectl", "get", "pods", "-l", "watched=yes", "-w"], logPath: log, environment: environment)
+                : try BackgroundProcess("kubectl", ["--cache-dir", onekube.scratchDirectory + "/kube-cache", "get", "pods", "-l", "watched=yes", "-w"],
+                                        logPath: log, environment: environment)
+        }
+        defer { for watcher in watchers { watcher.stop() } }
+        usleep(1_500_000)
+        #expect(try onekube.kubectl(["run", "watched", "--image=luksa/kubia", "--labels=watched=yes"]).status == 0)
+        try waitUntil(timeout: 30, "both watches see it run") { watchers.allSatisfy { $0.log.contains("Running") } }
+        #expect(try onekube.kubectl(["label", "pod", "watched", "extra=1"]).status == 0)
+        try waitUntil("both watches see the label") { watchers.allSatisfy { $0.log.split(separator: "\n").count >= 5 } }
+        usleep(500_000)
+        // Ages tick between the two clients: compare everything before the last column.
+        let withoutAges = watchers.map { watcher in
+            watcher.log.split(separator: "\n").map { line in line.split(separator: " ").dropLast().joined(separator: " ") }
+        }
+        #expect(withoutAges[0] == withoutAges[1], "\(watchers[0].log)\nvs\n\(watchers[1].log)")
+        #expect(watchers[0].log.hasPrefix("NAME      READY   STATUS    RESTARTS   AGE\nwatched   0/1     Pending   0          "), "\(watchers[0].log)")
+
         let version = try ours(["version"]).stdout
         #expect(version.contains("Server Version: v1.32.0"), "\(version)")
         let retired = try ours(["run", "x", "--image=busybox", "--generator=deployment/apps.v1"])

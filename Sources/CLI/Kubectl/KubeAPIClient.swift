@@ -26,8 +26,8 @@ struct KubeAPIClient {
     }
 
     /// A body that keeps coming (`logs -f`), handed over chunk by chunk.
-    func stream(_ path: String, onBody: @escaping @Sendable ([UInt8]) -> Void) async throws {
-        var request = makeRequest("GET", path, body: nil, contentType: "", accept: "*/*")
+    func stream(_ path: String, accept: String = "*/*", onBody: @escaping @Sendable ([UInt8]) -> Void) async throws {
+        var request = makeRequest("GET", path, body: nil, contentType: "", accept: accept)
         request.stallTimeout = nil
         let status = StatusBox()
         do {

@@ -13,6 +13,8 @@ struct KubectlGetCommand: AsyncParsableCommand {
     @Option(name: .customLong("field-selector"), help: "Field selector.") var fieldSelector: String?
     @Flag(name: [.customShort("A"), .customLong("all-namespaces")], help: "List across all namespaces.") var allNamespaces = false
     @Flag(name: .customLong("show-labels"), help: "Show labels as the last column.") var showLabels = false
+    @Option(name: [.customShort("L"), .customLong("label-columns")], help: "Labels to show as columns.") var labelColumns: [String] = []
+    @Flag(name: [.short, .customLong("watch")], help: "After listing, watch for changes.") var watch = false
 
     func run() async throws {
         try await KubectlCommand.report {
@@ -33,7 +35,9 @@ struct KubectlGetCommand: AsyncParsableCommand {
                 let tableAccept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
                 if output == nil || output == "wide" {
                     let printer = KubectlTablePrinter(wide: output == "wide", allNamespaces: allNamespaces && type.namespaced,
-                                                      showLabels: showLabels, namePrefix: several ? type.nameKind : nil)
+                                                      showLabels: showLabels,
+                                                      labelColumns: labelColumns.flatMap { $0.split(separator: ",").map(String.init) },
+                                                      namePrefix: several ? type.nameKind : nil)
                     var table: OrderedJSON
                     if request.names.isEmpty {
                         table = try session.client.expect("GET", type.collectionPath(namespace: scope) + suffix, accept: tableAccept)
@@ -46,6 +50,10 @@ struct KubectlGetCommand: AsyncParsableCommand {
                             rows += one["rows"]?.arrayValue ?? []
                         }
                         table["rows"] = .array(rows)
+                    }
+                    if watch, request.names.isEmpty {
+                        try await Self.watch(session, type: type, scope: scope, suffix: suffix, table: table, printer: printer)
+                        return
                     }
                     guard !(table["rows"]?.arrayValue ?? []).isEmpty else { continue }
                     if printedTables > 0 { out += "\n" }
@@ -86,6 +94,55 @@ struct KubectlGetCommand: AsyncParsableCommand {
                 throw KubectlError.message("error: unable to match a printer suitable for the output format \"\(format)\", allowed formats are: json,name,wide,yaml")
             }
             Console.out(out)
+        }
+    }
+}
+
+extension KubectlGetCommand {
+    /// Prints the list, then each change, until interrupted.
+    static func watch(_ session: KubectlGlobalOptions.Session, type: ResourceDiscovery.ResourceType, scope: String?, suffix: String,
+                      table: OrderedJSON, printer: KubectlTablePrinter) async throws {
+        let lines = LineCollector(printer: printer, columns: table)
+        // An empty list prints nothing (not even "No resources found"): the header comes with the first row.
+        if !(table["rows"]?.arrayValue ?? []).isEmpty {
+            Console.out(lines.print([printer.header(table)] + printer.rows(table, columns: table)))
+        }
+        let version = table[path: ["metadata", "resourceVersion"]]?.stringValue ?? ""
+        let separator = suffix.isEmpty ? "?" : "&"
+        let path = type.collectionPath(namespace: scope) + suffix + separator + "watch=true&resourceVersion=\(version)"
+        try await session.client.stream(path, accept: "application/json;as=Table;v=v1;g=meta.k8s.io,application/json") { bytes in
+            lines.feed(bytes)
+        }
+    }
+
+    /// Splits the watch stream into events and prints their rows.
+    final class LineCollector: @unchecked Sendable {
+        let printer: KubectlTablePrinter
+        let columns: OrderedJSON
+        private var buffer: [UInt8] = []
+        private var widths = KubectlWatchPrinter()
+        private var headerPrinted = false
+
+        init(printer: KubectlTablePrinter, columns: OrderedJSON) {
+            self.printer = printer
+            self.columns = columns
+        }
+
+        func print(_ rows: [[String]]) -> String {
+            headerPrinted = true
+            return widths.lines(rows)
+        }
+
+        func feed(_ bytes: [UInt8]) {
+            buffer += bytes
+            while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = Array(buffer[..<newline])
+                buffer.removeSubrange(...newline)
+                guard let event = try? OrderedJSON(parsing: line), let object = event["object"] else { continue }
+                var rows = printer.rows(object, columns: columns)
+                if !headerPrinted { rows.insert(printer.header(columns), at: 0) }
+                Console.out(print(rows))
+            }
         }
     }
 }
