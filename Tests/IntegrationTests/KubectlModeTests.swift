@@ -44,7 +44,7 @@ struct KubectlModeTests {
 
         for command in [["get", "pods"], ["get", "pods", "-o", "wide"], ["get", "rc"], ["get", "svc"], ["get", "svc", "kubia-http"],
                         ["get", "all"], ["get", "nodes"], ["get", "nodes", "-o", "wide"], ["get", "ns"], ["get", "pods", "--show-labels"],
-                        ["get", "pods", "-A"], ["get", "pods", "-o", "name"], ["get", "rc,svc"], ["get", "pods", "-l", "run=kubia"],
+                        ["get", "pods", "-A"], ["get", "pods", "-o", "name"], ["get", "pods", "-L", "run,app.kubernetes.io/name"], ["get", "rc,svc"], ["get", "pods", "-l", "run=kubia"],
                         ["get", "pod", "nope"], ["get", "nosuchtype"], ["get", "deploy"], ["get", "svc", "kubia-http", "-o", "json"],
                         ["get", "svc", "kubia-http", "-o", "yaml"], ["get", "pods", "-o", "yaml"], ["get", "nodes", "-o", "yaml"],
                         ["get", "rc", "kubia", "-o", "json"], ["cluster-info"], ["api-resources"], ["api-resources", "-o", "wide"],
