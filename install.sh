@@ -42,12 +42,18 @@ install -d "$PREFIX/bin"
 install -m 0755 "$("$SWIFT" build -c release --static-swift-stdlib --show-bin-path)/onekube" "$PREFIX/bin/onekube"
 say "installed $PREFIX/bin/onekube"
 
-# Never replace or shadow a real docker: offer `onekube docker`, and a symlink only where no
-# docker command exists at all.
+# Never replace or shadow a real docker or kubectl: offer `onekube docker` and `onekube kubectl`,
+# and a symlink only where no such command exists at all.
 if command -v docker >/dev/null 2>&1; then
     say "keeping the existing docker at $(command -v docker); use 'onekube docker …' or: eval \$(onekube docker-env)"
 elif [ ! -e "$PREFIX/bin/docker" ]; then
     ln -s onekube "$PREFIX/bin/docker"
     say "linked $PREFIX/bin/docker -> onekube (no other docker was installed)"
+fi
+if command -v kubectl >/dev/null 2>&1; then
+    say "keeping the existing kubectl at $(command -v kubectl); onekube's own is 'onekube kubectl …'"
+elif [ ! -e "$PREFIX/bin/kubectl" ]; then
+    ln -s onekube "$PREFIX/bin/kubectl"
+    say "linked $PREFIX/bin/kubectl -> onekube (no other kubectl was installed)"
 fi
 say "done. Start it with: sudo onekube start"
