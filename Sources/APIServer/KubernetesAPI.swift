@@ -18,13 +18,16 @@ public final class KubernetesAPI: HTTPResponder {
     let logger: Logger
     /// Serves pods/log (and later exec) for pods on a node; nil until node agents exist.
     let podLogs: (any PodLogSource)?
+    /// Serves exec, attach and port-forward; nil where no pods run.
+    let podStreaming: (any PodStreaming)?
 
     public init(registry: ObjectRegistry, token: String, serverAddress: String,
-                podLogs: (any PodLogSource)? = nil, logger: Logger) {
+                podLogs: (any PodLogSource)? = nil, podStreaming: (any PodStreaming)? = nil, logger: Logger) {
         self.registry = registry
         self.token = token
         self.serverAddress = serverAddress
         self.podLogs = podLogs
+        self.podStreaming = podStreaming
         self.logger = logger
     }
 

@@ -11,6 +11,7 @@ import Logging
 import NodeAgent
 import ObjectStore
 import Platform
+import PodStreams
 import Registry
 import SQLite
 import ServiceLifecycle
@@ -65,6 +66,7 @@ public enum Daemon {
         let token = try APIToken.loadOrCreate(path: configuration.apiTokenPath)
         try FileSystem.writeAtomically(configuration.apiPortRecordPath, "\(configuration.apiPort)\n")
         let kubernetesAPI = KubernetesAPI(registry: registry, token: token, serverAddress: "127.0.0.1:\(configuration.apiPort)",
+                                          podStreaming: RuntimePodStreaming(containers: containers, logger: logger.withLabel("pod-streams")),
                                           logger: logger.withLabel("apiserver"))
         let certificates = configuration.certificates
         try certificates.ensure(serviceIP: registry.allocator.apiServerServiceIP)
