@@ -94,6 +94,10 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        .target(name: "NodeRuntime", dependencies: [
+            "NodeAgent", "ContainerRuntime", "Images", "APIServer", "Platform",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // Wire formats of kubectl's streams (WebSocket, channel.k8s.io, SPDY/3.1): pure codecs, no I/O.
         .target(name: "KubeStreams", dependencies: ["CZlib", "CCrypto", "Platform"]),
         .target(name: "APIServer", dependencies: [
@@ -116,7 +120,7 @@ let package = Package(
         ]),
         .target(name: "Daemon", dependencies: [
             "DockerAPI", "Images", "HTTPServer", "Platform", "APIServer", "Controllers", "NodeAgent", "ObjectStore",
-            "Registry", "KubeModel", "SQLite", "ContainerRuntime", "PodStreams",
+            "Registry", "KubeModel", "SQLite", "ContainerRuntime", "NodeRuntime", "PodStreams",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),

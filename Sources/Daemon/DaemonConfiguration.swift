@@ -12,6 +12,8 @@ public struct DaemonConfiguration: Sendable {
     public var dataDirectory: String
     public var registryMirrors: [String]
     public var insecureRegistries: [String]
+    /// Docker Hub pulls go to the mirrors only, never to Docker Hub.
+    public var registryMirrorsOnly = false
     /// The Kubernetes API's port on 127.0.0.1.
     public var apiPort: Int
     public var serviceCIDR: String
@@ -68,6 +70,6 @@ public struct DaemonConfiguration: Sendable {
     }
 
     public var registry: RegistryConfiguration {
-        RegistryConfiguration(mirrors: registryMirrors, insecureRegistries: insecureRegistries)
+        RegistryConfiguration(mirrors: registryMirrors, insecureRegistries: insecureRegistries, mirrorsOnly: registryMirrorsOnly)
     }
 }

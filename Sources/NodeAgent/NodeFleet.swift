@@ -60,7 +60,8 @@ public final class NodeFleet: Service {
         let names = store.list(ObjectScope(resource: "nodes")).items.map(\.key.name)
         let index = (0..<256).first { Self.nodeName($0) == name } ?? names.filter { $0 != name }.count
         return NodeRegistration(registry: registry, nodeName: name, controlPlane: name == Self.nodeName(0),
-                                podCIDR: "10.244.\(index % 256).0/24", logger: logger, heartbeat: heartbeat)
+                                podCIDR: "10.244.\(index % 256).0/24", internalIP: runtime == nil ? nil : hostIP,
+                                logger: logger, heartbeat: heartbeat)
     }
 
     /// Starts or stops the agent of one node to match its object.

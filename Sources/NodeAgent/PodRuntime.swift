@@ -103,3 +103,15 @@ public struct RuntimeContainerState: Sendable, Equatable {
         self.finishedAt = finishedAt
     }
 }
+
+/// Failures the kubelet reports with their own reasons.
+public enum PodRuntimeError: Error, CustomStringConvertible, Equatable {
+    /// imagePullPolicy Never and the image is not on the node (`ErrImageNeverPull`).
+    case imageNeverPull(String)
+
+    public var description: String {
+        switch self {
+        case .imageNeverPull(let reference): return "Container image \"\(reference)\" is not present with pull policy of Never"
+        }
+    }
+}
