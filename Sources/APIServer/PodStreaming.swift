@@ -1,3 +1,5 @@
+import KubeStreams
+
 /// What serves exec, attach and port-forward for pods on a node (the kubelet's streaming
 /// server): the API server checks the request and speaks the client's protocol, this does the
 /// work. Failures are `PodStreamingError`s worded as the kubelet words them.
@@ -52,8 +54,17 @@ public protocol ContainerStreamSession: Sendable {
     func writeStdin(_ bytes: [UInt8])
     func closeStdin()
     func resize(width: Int, height: Int)
-    /// After the output ended: the command's exit code; nil for attach.
-    func exitCode() -> Int32?
+    /// How it ended, once the output has.
+    func outcome() -> ContainerStreamOutcome
+}
+
+public enum ContainerStreamOutcome: Sendable, Equatable {
+    /// The command exited with this code.
+    case exited(Int32)
+    /// The command could not start (not found, not executable): the runtime's message.
+    case failedToStart(String)
+    /// Attach: the container's process ended or the stream closed; no code to report.
+    case ended
 }
 
 public struct ContainerOutput: Sendable, Equatable {
@@ -73,5 +84,16 @@ public struct PodStreamingError: Error, CustomStringConvertible, Equatable {
 
     public init(_ message: String) {
         self.message = message
+    }
+}
+
+extension RemoteCommand {
+    /// The Status that ends a session, as the kubelet writes it.
+    static func status(of outcome: ContainerStreamOutcome, command: [String]) -> [UInt8] {
+        switch outcome {
+        case .exited(let code): return exitStatus(code, command: command)
+        case .failedToStart(let message): return internalErrorStatus("error executing command in container: \(message)")
+        case .ended: return successStatus
+        }
     }
 }

@@ -136,11 +136,7 @@ enum SPDYSessions {
                         guard let id = ids[chunk.stream == .stderr ? .stderr : .stdout] else { continue }
                         try await connection.sendData(id, chunk.bytes)
                     }
-                    if let command, let code = session.exitCode() {
-                        status = RemoteCommand.exitStatus(code, command: command)
-                    } else {
-                        status = RemoteCommand.successStatus
-                    }
+                    status = RemoteCommand.status(of: session.outcome(), command: command ?? [])
                 } catch {
                     status = RemoteCommand.internalErrorStatus("\(error)")
                 }

@@ -37,11 +37,7 @@ enum WebSocketSessions {
                     for await chunk in stream {
                         try await output.send(.binary, ChannelMessage.encode(chunk.stream == .stderr ? .stderr : .stdout, chunk.bytes))
                     }
-                    if let command, let code = session.exitCode() {
-                        status = RemoteCommand.exitStatus(code, command: command)
-                    } else {
-                        status = RemoteCommand.successStatus
-                    }
+                    status = RemoteCommand.status(of: session.outcome(), command: command ?? [])
                 } catch {
                     status = RemoteCommand.internalErrorStatus("\(error)")
                 }

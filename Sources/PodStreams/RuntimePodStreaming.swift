@@ -1,3 +1,4 @@
+import Foundation
 import APIServer
 import ContainerRuntime
 import Logging
@@ -110,8 +111,35 @@ final class ExecSession: ContainerStreamSession {
         if let (width, height) = pendingSize.withLock({ $0 }) {
             try? containers.resizeExec(id, rows: height, columns: width)
         }
-        return output.containerOutput
+        return withStartFailureHeld(output)
     }
+
+    /// The runtime reports a command that cannot start as Docker does: its message as output,
+    /// exit code 126 or 127. The kubelet reports it as an error instead, so the message is held
+    /// back until the exit code tells which it was.
+    func withStartFailureHeld(_ output: AsyncStream<OutputChunk>) -> AsyncStream<ContainerOutput> {
+        let box = IteratorBox(output.makeAsyncIterator())
+        let first = Locked(true)
+        let session = self
+        return AsyncStream<ContainerOutput> {
+            guard let chunk = await box.iterator.next() else { return nil }
+            let isFirst = first.withLock { value in defer { value = false }; return value }
+            if isFirst, chunk.bytes.starts(with: Array(Self.startFailurePrefix.utf8)) {
+                let message = String(decoding: chunk.bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                // The process never ran: nothing else comes but the end.
+                while await box.iterator.next() != nil {}
+                if let code = session.exitStatus(), code == 126 || code == 127 {
+                    session.startFailure.withLock { $0 = message }
+                    return nil
+                }
+                return ContainerOutput(stream: .stdout, bytes: chunk.bytes)
+            }
+            return ContainerOutput(stream: chunk.stream == .stderr ? .stderr : .stdout, bytes: chunk.bytes)
+        }
+    }
+
+    static let startFailurePrefix = "OCI runtime exec failed: "
+    let startFailure = Locked<String?>(nil)
 
     func writeStdin(_ bytes: [UInt8]) {
         let containers = self.containers, id = execID
@@ -129,8 +157,15 @@ final class ExecSession: ContainerStreamSession {
         try? containers.resizeExec(execID, rows: height, columns: width)
     }
 
-    func exitCode() -> Int32? {
+    func exitStatus() -> Int32? {
         (try? containers.exec(execID))?.status.exitCode
+    }
+
+    func outcome() -> ContainerStreamOutcome {
+        if let message = startFailure.withLock({ $0 }) {
+            return .failedToStart("failed to exec in container: failed to start exec \"\(execID)\": \(message)")
+        }
+        return .exited(exitStatus() ?? 137)
     }
 }
 
@@ -164,7 +199,16 @@ final class AttachSession: ContainerStreamSession {
         try? containers.resize(containerID, rows: height, columns: width)
     }
 
-    func exitCode() -> Int32? { nil }
+    func outcome() -> ContainerStreamOutcome { .ended }
+}
+
+/// A Mutex that closures and tasks can share.
+final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+
+    init(_ value: Value) { mutex = Mutex(value) }
+
+    func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T { try mutex.withLock { try body(&$0) } }
 }
 
 /// Lets a mutable iterator live in a @Sendable closure: only one task ever calls next().

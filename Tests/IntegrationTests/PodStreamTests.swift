@@ -17,8 +17,12 @@ struct PodStreamTests {
     }
 
     static func waitForPhase(_ onekube: OnekubeInstance, _ pod: String, _ phase: String) throws {
-        try waitUntil(timeout: 60, "pod \(pod) is \(phase)") {
-            try onekube.kubectl(["get", "pod", pod, "-o", "jsonpath={.status.phase}"]).stdout == phase
+        do {
+            try waitUntil(timeout: 60, "pod \(pod) is \(phase)") {
+                try onekube.kubectl(["get", "pod", pod, "-o", "jsonpath={.status.phase}"]).stdout == phase
+            }
+        } catch {
+            throw TestFailure("\(error): \((try? onekube.kubectl(["describe", "pod", pod]).stdout) ?? "")")
         }
     }
 
@@ -38,7 +42,8 @@ struct PodStreamTests {
     }
 
     @Test func execRunsCommandsWithTheirOutputStdinAndExitCode() throws {
-        let (_, onekube) = try Self.kubia()
+        let (images, onekube) = try Self.kubia()
+        defer { withExtendedLifetime(images) {} }
         for client in try Self.execClients() {
             let run = { (arguments: [String], stdin: String?) in
                 try onekube.kubectl(arguments, binary: client.binary, stdin: stdin, environment: client.environment)
@@ -57,7 +62,8 @@ struct PodStreamTests {
     }
 
     @Test func execOnATerminalIsAShellInThePod() throws {
-        let (_, onekube) = try Self.kubia()
+        let (images, onekube) = try Self.kubia()
+        defer { withExtendedLifetime(images) {} }
         for client in try Self.execClients() {
             var environment = client.environment
             environment["KUBECONFIG"] = onekube.kubeconfigPath
@@ -70,5 +76,127 @@ struct PodStreamTests {
             #expect(session.status == 7, "\(client.name): \(session.output)")
             #expect(session.output.contains("kubia\r\n40 120\r\n/dev/pts/"), "\(client.name): \(session.output)")
         }
+    }
+}
+
+extension PodStreamTests {
+    /// `kubectl port-forward POD LOCAL:8080` in the background, two curls through it, then stop it.
+    static func portForward(_ onekube: OnekubeInstance, binary: String, environment: [String: String]) throws -> ProcessResult {
+        let port = try freePort()
+        var env = environment
+        env["KUBECONFIG"] = onekube.kubeconfigPath
+        env["HOME"] = onekube.scratchDirectory
+        let script = """
+            "$0" --cache-dir "$1" port-forward kubia \(port):8080 >"$1/pf.out" 2>"$1/pf.err" & pid=$!
+            for i in $(seq 100); do grep -q Forwarding "$1/pf.out" 2>/dev/null && break; sleep 0.1; done
+            curl -s --max-time 5 127.0.0.1:\(port); curl -s --max-time 5 127.0.0.1:\(port)
+            kill $pid; wait $pid 2>/dev/null
+            cat "$1/pf.out" "$1/pf.err" >&2
+            """
+        return try Run.program("sh", ["-c", script, binary, onekube.scratchDirectory], environment: env)
+    }
+
+    @Test func portForwardReachesThePodsPort() throws {
+        let (images, onekube) = try Self.kubia()
+        defer { withExtendedLifetime(images) {} }
+        let clients: [(String, String, [String: String])] = [
+            ("1.32 websocket tunnel", "kubectl", [:]),
+            ("1.32 spdy", "kubectl", ["KUBECTL_PORT_FORWARD_WEBSOCKETS": "false"]),
+            ("1.29", try Self.build(29), [:]),
+        ]
+        for (name, binary, environment) in clients {
+            let result = try Self.portForward(onekube, binary: binary, environment: environment)
+            #expect(result.stdout == "You've hit kubia\nYou've hit kubia\n", "\(name): \(result)\n\(onekube.daemonLog.suffix(3000))")
+            #expect(result.stderr.contains("Forwarding from 127.0.0.1:"), "\(name): \(result)")
+            #expect(result.stderr.contains("Handling connection for"), "\(name): \(result)")
+        }
+    }
+
+    @Test func attachJoinsTheContainersOwnStdio() throws {
+        let images = try ContainerRegistry()
+        let onekube = try images.instance()
+        let pod = """
+            apiVersion: v1
+            kind: Pod
+            metadata:
+              name: talker
+            spec:
+              restartPolicy: Never
+              containers:
+              - name: talker
+                image: busybox
+                command: ["sh", "-c", "echo ready; read line; echo got $line; echo bye >&2"]
+                stdin: true
+                stdinOnce: true
+            """
+        #expect(try onekube.kubectl(["create", "-f", "-"], stdin: pod).status == 0)
+        try Self.waitForPhase(onekube, "talker", "Running")
+        let attached = try onekube.kubectl(["attach", "-i", "talker"], stdin: "hello\n")
+        #expect(attached.status == 0, "\(attached)\n\(onekube.daemonLog.suffix(3000))")
+        #expect(attached.stdout.contains("got hello\n"), "\(attached)")
+        #expect(attached.stderr.contains("bye"), "\(attached)")
+        try Self.waitForPhase(onekube, "talker", "Succeeded")
+
+        // Without stdin: the output as it comes, until kubectl is stopped.
+        #expect(try onekube.kubectl(["run", "ticker", "--image=busybox", "--", "sh", "-c", "while true; do echo tick; sleep 0.2; done"]).status == 0)
+        try Self.waitForPhase(onekube, "ticker", "Running")
+        for (name, binary, environment) in [("1.32", "kubectl", [String: String]()), ("1.29", try Self.build(29), [:])] {
+            var env = environment
+            env["KUBECONFIG"] = onekube.kubeconfigPath
+            env["HOME"] = onekube.scratchDirectory
+            let watched = try Run.program("timeout", ["3", binary, "--cache-dir", onekube.scratchDirectory + "/kube-cache", "attach", "ticker"],
+                                          environment: env)
+            #expect(watched.stdout.hasPrefix("tick\ntick\n"), "\(name): \(watched)")
+        }
+    }
+
+    @Test func errorsAreWordedAsKubernetesWordsThem() throws {
+        let (images, onekube) = try Self.kubia()
+        defer { withExtendedLifetime(images) {} }
+        let missing = try onekube.kubectl(["exec", "nope", "--", "true"])
+        #expect(missing.status == 1 && missing.stderr.contains(#"Error from server (NotFound): pods "nope" not found"#), "\(missing)")
+        let container = try onekube.kubectl(["exec", "kubia", "-c", "nope", "--", "true"])
+        #expect(container.status == 1 && container.stderr.contains("container nope is not valid for pod kubia"), "\(container)")
+        let notFound = try onekube.kubectl(["exec", "kubia", "--", "nosuchcommand"])
+        #expect(notFound.status == 1 && notFound.stderr.contains("error: Internal error occurred: error executing command in container: ")
+                && notFound.stderr.contains(#"exec: "nosuchcommand": executable file not found in $PATH"#), "\(notFound)")
+
+        // A pod no node can take stays unscheduled.
+        let pending = """
+            apiVersion: v1
+            kind: Pod
+            metadata:
+              name: homeless
+            spec:
+              nodeSelector:
+                nowhere: "true"
+              containers:
+              - name: app
+                image: busybox
+            """
+        #expect(try onekube.kubectl(["create", "-f", "-"], stdin: pending).status == 0)
+        let unscheduled = try onekube.kubectl(["exec", "homeless", "--", "true"])
+        #expect(unscheduled.status == 1 && unscheduled.stderr.contains("Error from server (BadRequest): pod homeless does not have a host assigned"),
+                "\(unscheduled)")
+        let forward = try onekube.kubectl(["port-forward", "homeless", "18888:8080"])
+        #expect(forward.status == 1 && forward.stderr.contains("pod is not running"), "\(forward)")
+
+        // A finished pod: kubectl refuses before asking.
+        #expect(try onekube.kubectl(["run", "done", "--image=busybox", "--restart=Never", "--", "true"]).status == 0)
+        try Self.waitForPhase(onekube, "done", "Succeeded")
+        let completed = try onekube.kubectl(["exec", "done", "--", "true"])
+        #expect(completed.stderr.contains("cannot exec into a container in a completed pod; current phase is Succeeded"), "\(completed)")
+
+        // Nothing listens on the port: the error stream says so and kubectl reports it.
+        let port = try freePort()
+        var env = ["KUBECONFIG": onekube.kubeconfigPath, "HOME": onekube.scratchDirectory]
+        env["PF_PORT"] = String(port)
+        let refused = try Run.program("sh", ["-c", """
+            kubectl --cache-dir "$0/kube-cache" port-forward kubia $PF_PORT:9999 >"$0/pf.out" 2>"$0/pf.err" & pid=$!
+            for i in $(seq 100); do grep -q Forwarding "$0/pf.out" 2>/dev/null && break; sleep 0.1; done
+            curl -s --max-time 5 127.0.0.1:$PF_PORT; sleep 1; kill $pid 2>/dev/null; wait $pid 2>/dev/null
+            cat "$0/pf.err" >&2
+            """, onekube.scratchDirectory], environment: env)
+        #expect(refused.stderr.contains("error forwarding port 9999 to pod kubia"), "\(refused)")
     }
 }
