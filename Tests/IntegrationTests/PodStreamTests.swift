@@ -56,6 +56,12 @@ struct PodStreamTests {
             #expect(failed.status == 3 && failed.stderr.contains("command terminated with exit code 3"), "\(client.name): \(failed)")
             let piped = try run(["exec", "-i", "kubia", "--", "cat"], "x\ny\n")
             #expect(piped.status == 0 && piped.stdout == "x\ny\n", "\(client.name): \(piped)")
+            // A megabyte each way: more than any flow-control window.
+            let upload = String(repeating: "0123456789abcdef", count: 65536)
+            let counted = try run(["exec", "-i", "kubia", "--", "wc", "-c"], upload)
+            #expect(counted.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1048576", "\(client.name): \(counted.stderr)")
+            let download = try run(["exec", "kubia", "--", "sh", "-c", "yes 0123456789abcdef | head -c 1048576"], nil)
+            #expect(download.stdout.utf8.count == 1048576, "\(client.name): \(download.stdout.utf8.count) bytes, \(download.stderr)")
             let hostname = try run(["exec", "kubia", "--", "hostname"], nil)
             #expect(hostname.stdout == "kubia\n", "\(client.name): \(hostname)")
         }
@@ -90,8 +96,9 @@ extension PodStreamTests {
             "$0" --cache-dir "$1" port-forward kubia \(port):8080 >"$1/pf.out" 2>"$1/pf.err" & pid=$!
             for i in $(seq 100); do grep -q Forwarding "$1/pf.out" 2>/dev/null && break; sleep 0.1; done
             curl -s --max-time 5 127.0.0.1:\(port); curl -s --max-time 5 127.0.0.1:\(port)
+            curl -s --max-time 10 127.0.0.1:\(port)/big | wc -c >"$1/pf.big"
             kill $pid; wait $pid 2>/dev/null
-            cat "$1/pf.out" "$1/pf.err" >&2
+            cat "$1/pf.out" "$1/pf.err" >&2; echo "big: $(cat "$1/pf.big")" >&2
             """
         return try Run.program("sh", ["-c", script, binary, onekube.scratchDirectory], environment: env)
     }
@@ -99,6 +106,8 @@ extension PodStreamTests {
     @Test func portForwardReachesThePodsPort() throws {
         let (images, onekube) = try Self.kubia()
         defer { withExtendedLifetime(images) {} }
+        // A big file, to see more than flow-control windows through the forward.
+        #expect(try onekube.kubectl(["exec", "kubia", "--", "sh", "-c", "yes 0123456789abcdef | head -c 3000000 > /www/big"]).status == 0)
         let clients: [(String, String, [String: String])] = [
             ("1.32 websocket tunnel", "kubectl", [:]),
             ("1.32 spdy", "kubectl", ["KUBECTL_PORT_FORWARD_WEBSOCKETS": "false"]),
@@ -109,6 +118,7 @@ extension PodStreamTests {
             #expect(result.stdout == "You've hit kubia\nYou've hit kubia\n", "\(name): \(result)\n\(onekube.daemonLog.suffix(3000))")
             #expect(result.stderr.contains("Forwarding from 127.0.0.1:"), "\(name): \(result)")
             #expect(result.stderr.contains("Handling connection for"), "\(name): \(result)")
+            #expect(result.stderr.contains("big: 3000000"), "\(name): \(result)")
         }
     }
 
