@@ -86,6 +86,7 @@ public final class KubernetesAPI: HTTPResponder {
             return HTTPServerResponse(status: .ok, headers: headers, bytes: Self.openAPIv2)
         default: break
         }
+        if path == AccessReview.path { return try AccessReview.review(request) }
         if path.hasPrefix("/openapi/v3/") {
             let groupVersion = path.dropFirst("/openapi/v3/".count).replacingOccurrences(of: "apis/", with: "").replacingOccurrences(of: "api/", with: "")
             guard let doc = Discovery.openAPI(groupVersion: groupVersion) else { throw APIError.unknownPath }

@@ -210,3 +210,14 @@ extension PodStreamTests {
         #expect(refused.stderr.contains("error forwarding port 9999 to pod kubia"), "\(refused)")
     }
 }
+
+@Suite("kubectl auth can-i")
+struct AccessReviewTests {
+    @Test func theAdminMayDoAnything() throws {
+        let onekube = try OnekubeInstance()
+        for arguments in [["create", "pods"], ["delete", "nodes"], ["get", "pods", "--subresource=log"], ["create", "pods/exec"]] {
+            let answer = try onekube.kubectl(["auth", "can-i"] + arguments)
+            #expect(answer.status == 0 && answer.stdout == "yes\n", "\(arguments): \(answer)")
+        }
+    }
+}
