@@ -45,6 +45,8 @@ extension KubernetesAPI {
             return Self.kubeletError(error)
         }
         let logger = self.logger
+        logger.info("\(subresource) session", metadata: [
+            "pod": "\(namespace)/\(name)", "container": "\(container)", "transport": "\(transport.name)", "tty": "\(tty)"])
         switch transport {
         case .webSocket(let headers):
             return HTTPServerResponse(status: .switchingProtocols, headers: headers, body: .upgrade { connection in
@@ -63,6 +65,13 @@ extension KubernetesAPI {
     enum StreamTransport {
         case webSocket(HTTPHeaders)
         case spdy(HTTPHeaders)
+
+        var name: String {
+            switch self {
+            case .webSocket(let headers): return "websocket \(headers.first(name: "Sec-WebSocket-Protocol") ?? "")"
+            case .spdy(let headers): return "spdy \(headers.first(name: "X-Stream-Protocol-Version") ?? "")"
+            }
+        }
     }
 
     /// The 101's headers for the protocol both sides speak.
@@ -94,6 +103,7 @@ extension KubernetesAPI {
                 throw APIError.badRequest("unable to upgrade: unable to negotiate protocol: client supports \(offered), server supports [\(PortForwardProtocol.webSocketTunnel)]")
             }
             let headers = try Self.webSocketHeaders(request, protocol: PortForwardProtocol.webSocketTunnel)
+            logger.info("portforward session", metadata: ["pod": "\(pod.namespace)/\(pod.pod)", "transport": "websocket \(PortForwardProtocol.webSocketTunnel)"])
             return HTTPServerResponse(status: .switchingProtocols, headers: headers, body: .upgrade { connection in
                 let output = WebSocketOutput(connection)
                 let spdy = try SPDYConnection(sink: { output.queue(.binary, $0) })
@@ -106,6 +116,7 @@ extension KubernetesAPI {
             guard offered.contains(PortForwardProtocol.name) else {
                 throw APIError.forbidden(message: "unable to upgrade: unable to negotiate protocol: client supports \(offered), server supports [\(PortForwardProtocol.name)]")
             }
+            logger.info("portforward session", metadata: ["pod": "\(pod.namespace)/\(pod.pod)", "transport": "spdy \(PortForwardProtocol.name)"])
             return HTTPServerResponse(status: .switchingProtocols, headers: Self.spdyHeaders(protocol: PortForwardProtocol.name), body: .upgrade { connection in
                 let spdy = try SPDYConnection(sink: connection.queue)
                 await SPDYSessions.portForward(source: { RawByteSource(connection) }, connection: spdy, pod: pod, streaming: streaming, logger: logger)

@@ -35,10 +35,19 @@ struct PodStreamTests {
     }
 
     /// kubectl 1.32 over WebSocket, the same over SPDY, and 1.27 and 1.29 (SPDY only for exec).
-    static func execClients() throws -> [(name: String, binary: String, environment: [String: String])] {
-        [("1.32 websocket", "kubectl", [:]),
-         ("1.32 spdy", "kubectl", ["KUBECTL_REMOTE_COMMAND_WEBSOCKETS": "false"]),
-         ("1.27", try build(27), [:]), ("1.29", try build(29), [:])]
+    static func execClients() throws -> [(name: String, binary: String, environment: [String: String], transport: String)] {
+        [("1.32 websocket", "kubectl", [:], "websocket v5.channel.k8s.io"),
+         ("1.32 spdy", "kubectl", ["KUBECTL_REMOTE_COMMAND_WEBSOCKETS": "false"], "spdy v4.channel.k8s.io"),
+         ("1.27", try build(27), [:], "spdy v4.channel.k8s.io"), ("1.29", try build(29), [:], "spdy v4.channel.k8s.io")]
+    }
+
+    /// The transport of the daemon's last logged `exec`/`portforward` session.
+    static func lastTransport(_ onekube: OnekubeInstance, _ kind: String) -> String? {
+        guard let line = onekube.daemonLog.split(separator: "\n").last(where: { $0.hasSuffix("] \(kind) session") }),
+              let start = line.range(of: "transport=") else { return nil }
+        let rest = line[start.upperBound...]
+        let end = rest.range(of: " tty=") ?? rest.range(of: " [")
+        return end.map { String(rest[..<$0.lowerBound]) }
     }
 
     @Test func execRunsCommandsWithTheirOutputStdinAndExitCode() throws {
@@ -64,6 +73,7 @@ struct PodStreamTests {
             #expect(download.stdout.utf8.count == 1048576, "\(client.name): \(download.stdout.utf8.count) bytes, \(download.stderr)")
             let hostname = try run(["exec", "kubia", "--", "hostname"], nil)
             #expect(hostname.stdout == "kubia\n", "\(client.name): \(hostname)")
+            #expect(Self.lastTransport(onekube, "exec") == client.transport, "\(client.name)")
         }
     }
 
@@ -108,17 +118,18 @@ extension PodStreamTests {
         defer { withExtendedLifetime(images) {} }
         // A big file, to see more than flow-control windows through the forward.
         #expect(try onekube.kubectl(["exec", "kubia", "--", "sh", "-c", "yes 0123456789abcdef | head -c 3000000 > /www/big"]).status == 0)
-        let clients: [(String, String, [String: String])] = [
-            ("1.32 websocket tunnel", "kubectl", [:]),
-            ("1.32 spdy", "kubectl", ["KUBECTL_PORT_FORWARD_WEBSOCKETS": "false"]),
-            ("1.29", try Self.build(29), [:]),
+        let clients: [(String, String, [String: String], String)] = [
+            ("1.32 websocket tunnel", "kubectl", [:], "websocket SPDY/3.1+portforward.k8s.io"),
+            ("1.32 spdy", "kubectl", ["KUBECTL_PORT_FORWARD_WEBSOCKETS": "false"], "spdy portforward.k8s.io"),
+            ("1.29", try Self.build(29), [:], "spdy portforward.k8s.io"),
         ]
-        for (name, binary, environment) in clients {
+        for (name, binary, environment, transport) in clients {
             let result = try Self.portForward(onekube, binary: binary, environment: environment)
             #expect(result.stdout == "You've hit kubia\nYou've hit kubia\n", "\(name): \(result)\n\(onekube.daemonLog.suffix(3000))")
             #expect(result.stderr.contains("Forwarding from 127.0.0.1:"), "\(name): \(result)")
             #expect(result.stderr.contains("Handling connection for"), "\(name): \(result)")
             #expect(result.stderr.contains("big: 3000000"), "\(name): \(result)")
+            #expect(Self.lastTransport(onekube, "portforward") == transport, "\(name)")
         }
     }
 
