@@ -171,6 +171,56 @@ extension PodStreamTests {
         }
     }
 
+    @Test func attachOnATerminal() throws {
+        let images = try ContainerRegistry()
+        let onekube = try images.instance()
+        let pod = """
+            apiVersion: v1
+            kind: Pod
+            metadata:
+              name: shell
+            spec:
+              restartPolicy: Never
+              containers:
+              - name: shell
+                image: busybox
+                command: ["sh"]
+                stdin: true
+                tty: true
+            """
+        #expect(try onekube.kubectl(["create", "-f", "-"], stdin: pod).status == 0)
+        try Self.waitForPhase(onekube, "shell", "Running")
+        // kubectl attach drops what is typed before it has set up the terminal, so this types
+        // after pauses rather than on cue.
+        let typist = """
+            import os, pty, select, sys, time
+            pid, fd = pty.fork()
+            if pid == 0:
+                os.execvp(sys.argv[1], sys.argv[1:])
+            import fcntl, struct, termios
+            fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 99, 0, 0))
+            out = b""
+            def pump(seconds):
+                global out
+                end = time.time() + seconds
+                while time.time() < end:
+                    if select.select([fd], [], [], 0.05)[0]:
+                        try:
+                            out += os.read(fd, 65536)
+                        except OSError:
+                            return
+            pump(3); os.write(fd, b"hostname; stty size\\r"); pump(2); os.write(fd, b"exit 3\\r"); pump(5)
+            sys.stdout.write(out.decode(errors="replace"))
+            sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+            """
+        let environment = ["KUBECONFIG": onekube.kubeconfigPath, "HOME": onekube.scratchDirectory]
+        let session = try Run.program("timeout", ["60", "python3", "-c", typist, "kubectl", "--cache-dir", onekube.scratchDirectory + "/kube-cache",
+                                                  "attach", "-it", "shell"], environment: environment)
+        #expect(session.status == 0 && session.stdout.contains("shell\r\n33 99\r\n"), "\(session)\n\(onekube.daemonLog.suffix(2000))")
+        try Self.waitForPhase(onekube, "shell", "Failed")
+        withExtendedLifetime(images) {}
+    }
+
     @Test func errorsAreWordedAsKubernetesWordsThem() throws {
         let (images, onekube) = try Self.kubia()
         defer { withExtendedLifetime(images) {} }
