@@ -171,6 +171,21 @@ extension PodStreamTests {
         }
     }
 
+    @Test func copyGoesThroughExec() throws {
+        let (images, onekube) = try Self.kubia()
+        defer { withExtendedLifetime(images) {} }
+        // kubectl cp runs tar in the container; the test image links only some busybox applets.
+        #expect(try onekube.kubectl(["exec", "kubia", "--", "sh", "-c", "ln /bin/busybox /bin/tar"]).status == 0)
+        let local = onekube.scratchDirectory + "/note.txt"
+        try "a note\n".write(toFile: local, atomically: true, encoding: .utf8)
+        let into = try onekube.kubectl(["cp", local, "kubia:/tmp/note.txt"])
+        #expect(into.status == 0, "\(into)")
+        #expect(try onekube.kubectl(["exec", "kubia", "--", "cat", "/tmp/note.txt"]).stdout == "a note\n")
+        let back = try onekube.kubectl(["cp", "kubia:/tmp/note.txt", onekube.scratchDirectory + "/back.txt"])
+        #expect(back.status == 0, "\(back)")
+        #expect((try? String(contentsOfFile: onekube.scratchDirectory + "/back.txt", encoding: .utf8)) == "a note\n")
+    }
+
     @Test func attachOnATerminal() throws {
         let images = try ContainerRegistry()
         let onekube = try images.instance()
@@ -251,6 +266,14 @@ extension PodStreamTests {
                 "\(unscheduled)")
         let forward = try onekube.kubectl(["port-forward", "homeless", "18888:8080"])
         #expect(forward.status == 1 && forward.stderr.contains("pod is not running"), "\(forward)")
+
+        // A container between restarts: the kubelet's words, which kubectl shows as they come.
+        #expect(try onekube.kubectl(["run", "crasher", "--image=busybox", "--", "sh", "-c", "exit 1"]).status == 0)
+        try waitUntil(timeout: 60, "crasher backs off") {
+            try onekube.kubectl(["get", "pod", "crasher", "-o", "jsonpath={.status.containerStatuses[0].state.waiting.reason}"]).stdout == "CrashLoopBackOff"
+        }
+        let between = try onekube.kubectl(["exec", "crasher", "--", "true"])
+        #expect(between.status == 1 && between.stderr.contains(#"error: unable to upgrade connection: container not found ("crasher")"#), "\(between)")
 
         // A finished pod: kubectl refuses before asking.
         #expect(try onekube.kubectl(["run", "done", "--image=busybox", "--restart=Never", "--", "true"]).status == 0)
