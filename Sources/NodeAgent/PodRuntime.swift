@@ -85,6 +85,8 @@ public struct ContainerLaunch: Sendable, Equatable {
     public var mounts: [VolumeMount]
     public var memoryLimit: Int64
     public var milliCPULimit: Int64
+    /// requests.cpu: the container's weight against others when the CPU is contended (0: none asked).
+    public var milliCPURequest: Int64
     public var labels: [String: String]
 }
 

@@ -338,6 +338,7 @@ final class PodWorker: Sendable {
             stdinOnce: container["stdinOnce"]?.boolValue ?? false, sandboxID: sandbox.id,
             mounts: PodVolumes.mounts(container: container, volumes: state.volumes ?? [:]),
             memoryLimit: limits?["memory"].map(Quantity.bytes) ?? 0, milliCPULimit: limits?["cpu"].map(Quantity.milliCPU) ?? 0,
+            milliCPURequest: (container[path: ["resources", "requests", "cpu"]] ?? limits?["cpu"]).map(Quantity.milliCPU) ?? 0,
             labels: ["io.kubernetes.pod.name": pod.name, "io.kubernetes.pod.namespace": pod.namespace,
                      "io.kubernetes.pod.uid": uid, "io.kubernetes.container.name": name])
         let id: String

@@ -81,6 +81,9 @@ public final class OnekubePodRuntime: PodRuntime {
         var limits = ResourceLimits()
         if launch.memoryLimit > 0 { limits.memoryBytes = launch.memoryLimit }
         if launch.milliCPULimit > 0 { limits.nanoCPUs = launch.milliCPULimit * 1_000_000 }
+        // The kubelet's milliCPUToShares; without a request the cpu controller is left alone, which
+        // keeps the start off the v1 cpu hierarchy's slow cgroup move.
+        if launch.milliCPURequest > 0 { limits.cpuShares = max(2, launch.milliCPURequest * 1024 / 1000) }
         let config = ContainerConfiguration(
             image: launch.reference, imageID: image.id.description, layers: image.layers.map { images.layers.path($0.chainID) },
             args: launch.args, env: Self.mergedEnvironment(image: launch.image.env, pod: launch.env),
@@ -114,9 +117,15 @@ public final class OnekubePodRuntime: PodRuntime {
         _ = try await containers.start(id)
     }
 
+    /// A node (or the daemon) that stops while a pod's grace period runs cuts it short: SIGKILL.
     public func stopContainer(_ id: String, gracePeriod: Int) async {
-        do { _ = try await containers.stop(id, timeout: gracePeriod, signal: nil) } catch {
-            logger.debug("container not stopped", metadata: ["id": "\(id)", "error": "\(error)"])
+        let containers = self.containers
+        await withTaskCancellationHandler {
+            do { _ = try await containers.stop(id, timeout: Task.isCancelled ? 0 : gracePeriod, signal: nil) } catch {
+                logger.debug("container not stopped", metadata: ["id": "\(id)", "error": "\(error)"])
+            }
+        } onCancel: {
+            try? containers.kill(id, signal: "SIGKILL")
         }
     }
 

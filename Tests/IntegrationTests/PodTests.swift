@@ -1,4 +1,6 @@
 import Foundation
+import Glibc
+import Platform
 import TestSupport
 import Testing
 
@@ -131,6 +133,7 @@ struct PodTests {
             try Self.jsonpath(onekube, ["get", "pod", "once", "-o", "jsonpath={.status.phase}"]) == "Succeeded"
         }
         #expect(try onekube.kubectl(["logs", "once"]).stdout == "Hello world\n")
+        #expect(try onekube.kubectl(["logs", "-f", "--timestamps", "once"]).stdout.hasSuffix("Z Hello world\n"))
         #expect(try onekube.kubectl(["get", "pod", "once"]).stdout.contains("Completed"))
 
         // Never pulling a missing image is the kubelet's ErrImageNeverPull.
@@ -222,12 +225,78 @@ struct PodTests {
         #expect(try Self.jsonpath(onekube, ["get", "pod", "probed", "-o", "jsonpath={.status.containerStatuses[0].restartCount}"]) == "0")
     }
 
-    @Test func jobsCompleteForReal() throws {
+    @Test func aFailingLivenessProbeRestartsTheContainer() throws {
         let images = try ContainerRegistry()
         let onekube = try images.instance()
-        let job = #"{"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"count"},"spec":{"completions":2,"template":{"spec":{"restartPolicy":"Never","containers":[{"name":"main","image":"busybox","command":["sh","-c","echo counted"]}]}}}}"#
-        #expect(try onekube.kubectl(["create", "-f", "-"], stdin: job).status == 0)
-        #expect(try onekube.kubectl(["wait", "--for=condition=complete", "job/count", "--timeout=60s"]).status == 0)
-        #expect(try onekube.kubectl(["logs", "job/count"]).stdout == "counted\n")
+        let pod = #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"unhealthy"},"spec":{"terminationGracePeriodSeconds":1,"containers":[{"name":"web","image":"luksa/kubia","livenessProbe":{"httpGet":{"path":"/","port":8081},"periodSeconds":1,"failureThreshold":2}}]}}"#
+        #expect(try onekube.kubectl(["create", "-f", "-"], stdin: pod).status == 0)
+        try waitUntil(timeout: 60, "a restart") {
+            Int(try Self.jsonpath(onekube, ["get", "pod", "unhealthy", "-o", "jsonpath={.status.containerStatuses[0].restartCount}"])) ?? 0 >= 1
+        }
+        let described = try onekube.kubectl(["describe", "pod", "unhealthy"]).stdout
+        #expect(described.contains("Liveness probe failed: Get \"http://"), "\(described)")
+        #expect(described.contains("Container web failed liveness probe, will be restarted"), "\(described)")
+    }
+
+    @Test func nodeSelectorsAndStoppedNodes() throws {
+        let images = try ContainerRegistry()
+        let onekube = try images.instance(arguments: ["--nodes", "3", "--node-monitor-grace-period", "2", "--pod-eviction-timeout", "1"])
+        #expect(try onekube.kubectl(["label", "node", "onekube-m02", "ssd=true"]).status == 0)
+        let pinned = #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"on-ssd"},"spec":{"terminationGracePeriodSeconds":1,"nodeSelector":{"ssd":"true"},"containers":[{"name":"web","image":"luksa/kubia"}]}}"#
+        #expect(try onekube.kubectl(["create", "-f", "-"], stdin: pinned).status == 0)
+        try waitUntil(timeout: 60, "on-ssd runs") { try Self.readyPods(onekube, "").contains("on-ssd") }
+        #expect(try Self.jsonpath(onekube, ["get", "pod", "on-ssd", "-o", "jsonpath={.spec.nodeName}"]) == "onekube-m02")
+
+        let rc = Self.kubiaRC.replacingOccurrences(of: "replicas: 1", with: "replicas: 3")
+        #expect(try onekube.kubectl(["create", "-f", "-"], stdin: rc).status == 0)
+        try waitUntil(timeout: 60, "three kubia pods") { try Self.readyPods(onekube, "app=kubia").count == 3 }
+        let onM03 = try Self.jsonpath(onekube, ["get", "pods", "-l", "app=kubia", "--field-selector", "spec.nodeName=onekube-m03", "-o", "name"])
+        #expect(!onM03.isEmpty, "the replicas spread over the nodes")
+        let containersBefore = try onekube.docker(["ps", "-q"]).stdout.split(separator: "\n").count
+
+        // A stopped node's pods stop with it, and the RC's come back on the other nodes.
+        #expect(try onekube.onekube(["node", "stop", "onekube-m03"]).status == 0)
+        // The evicted pods stay Terminating, as on a real cluster whose node died: nobody is left
+        // to confirm their end.
+        try waitUntil(timeout: 60, "the replicas replaced elsewhere") {
+            let ready = try Self.readyPods(onekube, "app=kubia")
+            let nodes = try ready.map { try Self.jsonpath(onekube, ["get", "pod", $0, "-o", "jsonpath={.spec.nodeName}"]) }
+            return ready.count == 3 && !nodes.contains("onekube-m03")
+        }
+        #expect(try onekube.docker(["ps", "-q"]).stdout.split(separator: "\n").count <= containersBefore)
+    }
+
+    @Test func podsComeBackAfterTheDaemonRestartsAndNothingLeaks() throws {
+        let images = try ContainerRegistry()
+        let onekube = try images.instance()
+        let rc = Self.kubiaRC.replacingOccurrences(of: "replicas: 1", with: "replicas: 2")
+        #expect(try onekube.kubectl(["create", "-f", "-"], stdin: rc).status == 0)
+        var pods: [String] = []
+        try waitUntil(timeout: 60, "two kubia pods") {
+            pods = try Self.readyPods(onekube, "app=kubia")
+            return pods.count == 2
+        }
+        #expect(try onekube.stop().status == 0)
+        let stopped = try HostFootprint.of(onekube)
+        #expect(HostFootprint.cgroupParents(onekube).isEmpty && stopped.mounts == 0 && stopped.veths.isEmpty,
+                "onekube stop leaves no container, cgroup, veth or mount: \(stopped)")
+
+        try onekube.start(["--registry-mirror", "http://\(images.registry.host)"])
+        try waitUntil(timeout: 60, "the same pods running again") { try Self.readyPods(onekube, "app=kubia").sorted() == pods.sorted() }
+        for pod in pods {
+            let ip = try Self.jsonpath(onekube, ["get", "pod", pod, "-o", "jsonpath={.status.podIP}"])
+            #expect(Self.curl("\(ip):8080") == "You've hit \(pod)\n")
+        }
+
+        // After kill -9, the next start removes what the pods left and runs them again.
+        let daemon = try #require(onekube.pid)
+        kill(daemon, SIGKILL)
+        try waitUntil("the daemon to die") { !ProcessSpawner.isAlive(daemon) }
+        try onekube.start(["--registry-mirror", "http://\(images.registry.host)"])
+        try waitUntil(timeout: 60, "the pods running after the crash") {
+            let running = try Self.readyPods(onekube, "app=kubia")
+            let containers = try onekube.docker(["ps", "-a", "-q"]).stdout.split(separator: "\n").count
+            return running.sorted() == pods.sorted() && containers == 2
+        }
     }
 }
