@@ -16,7 +16,13 @@ enum WebSocketSessions {
                 var resize = ResizeReader()
                 do {
                     while let message = try await input.next() {
-                        guard case .binary(let bytes) = message, let decoded = ChannelMessage.decode(bytes) else { continue }
+                        // The Python client sends stdin as text frames; the apiserver reads either kind.
+                        let bytes: [UInt8]
+                        switch message {
+                        case .binary(let payload), .text(let payload): bytes = payload
+                        default: continue
+                        }
+                        guard let decoded = ChannelMessage.decode(bytes) else { continue }
                         switch decoded {
                         case .data(.stdin, let payload): session.writeStdin(payload)
                         case .data(.resize, let payload):

@@ -186,6 +186,14 @@ extension PodStreamTests {
         #expect((try? String(contentsOfFile: onekube.scratchDirectory + "/back.txt", encoding: .utf8)) == "a note\n")
     }
 
+    @Test func thePythonClientExecs() throws {
+        let (images, onekube) = try Self.kubia()
+        defer { withExtendedLifetime(images) {} }
+        // Debian's python3-kubernetes lives in the system interpreter's path.
+        let result = try Run.program("/usr/bin/python3", [Fixtures.path("k8s_exec_check.py"), onekube.kubeconfigPath])
+        #expect(result.status == 0 && result.stdout.hasSuffix("stdin got py exit 4\nOK\n"), "\(result)")
+    }
+
     @Test func attachOnATerminal() throws {
         let images = try ContainerRegistry()
         let onekube = try images.instance()
