@@ -35,11 +35,11 @@ final class SPDYConnection: Sendable {
 }
 
 /// Frames from the client, decoded as bytes arrive.
-struct SPDYFrameSource<Source: ByteSource> {
-    var source: Source
+struct SPDYFrameSource {
+    var source: any ByteSource
     let decoder: SPDYFrameDecoder
 
-    init(_ source: Source) throws {
+    init(_ source: any ByteSource) throws {
         self.source = source
         decoder = try SPDYFrameDecoder()
     }
@@ -71,15 +71,15 @@ enum SPDYSessions {
     /// exec and attach over SPDY (remotecommand v4): the client opens one stream per stdio
     /// stream; the process starts once all expected streams are there; the Status JSON goes on
     /// the error stream at the end.
-    static func remoteCommand<Source: ByteSource>(
-        source makeSource: @escaping @Sendable () -> Source, connection: SPDYConnection, session: any ContainerStreamSession,
+    static func remoteCommand(
+        source makeSource: @escaping @Sendable () -> any ByteSource, connection: SPDYConnection, session: any ContainerStreamSession,
         expected: Set<RemoteCommand.StreamType>, command: [String]?, logger: Logger
     ) async {
         let streams = Locked<[RemoteCommand.StreamType: UInt32]>([:])
         let (ready, readySignal) = AsyncStream<Void>.makeStream()
         await withTaskGroup(of: SessionPhase.self) { group in
             group.addTask {
-                var frames: SPDYFrameSource<Source>
+                var frames: SPDYFrameSource
                 do { frames = try SPDYFrameSource(makeSource()) } catch { return .inputEnded }
                 var types: [UInt32: RemoteCommand.StreamType] = [:]
                 var resize = ResizeReader()
@@ -154,13 +154,13 @@ enum SPDYSessions {
 
     /// Port-forward over SPDY: each request's error and data stream pair is one TCP connection
     /// to the pod; the session lasts until the client goes away.
-    static func portForward<Source: ByteSource>(
-        source makeSource: @escaping @Sendable () -> Source, connection: SPDYConnection, pod: PodAddress, streaming: any PodStreaming, logger: Logger
+    static func portForward(
+        source makeSource: @escaping @Sendable () -> any ByteSource, connection: SPDYConnection, pod: PodAddress, streaming: any PodStreaming, logger: Logger
     ) async {
         let (pairs, newPair) = AsyncStream<(PortForwardProtocol.StreamPair, AsyncStream<[UInt8]>)>.makeStream()
         await withDiscardingTaskGroup { group in
             group.addTask {
-                var frames: SPDYFrameSource<Source>
+                var frames: SPDYFrameSource
                 do { frames = try SPDYFrameSource(makeSource()) } catch { newPair.finish(); return }
                 var pairing = PortForwardPairing()
                 var inputs: [UInt32: AsyncStream<[UInt8]>.Continuation] = [:]

@@ -103,12 +103,13 @@ extension PodStreamTests {
         env["KUBECONFIG"] = onekube.kubeconfigPath
         env["HOME"] = onekube.scratchDirectory
         let script = """
-            "$0" --cache-dir "$1" port-forward kubia \(port):8080 >"$1/pf.out" 2>"$1/pf.err" & pid=$!
-            for i in $(seq 100); do grep -q Forwarding "$1/pf.out" 2>/dev/null && break; sleep 0.1; done
+            out="$1/pf-\(port)"
+            "$0" --cache-dir "$1" port-forward kubia \(port):8080 >"$out.out" 2>"$out.err" & pid=$!
+            for i in $(seq 200); do grep -q Forwarding "$out.out" 2>/dev/null && break; sleep 0.1; done
             curl -s --max-time 5 127.0.0.1:\(port); curl -s --max-time 5 127.0.0.1:\(port)
-            curl -s --max-time 10 127.0.0.1:\(port)/big | wc -c >"$1/pf.big"
+            curl -s --max-time 10 127.0.0.1:\(port)/big | wc -c >"$out.big"
             kill $pid; wait $pid 2>/dev/null
-            cat "$1/pf.out" "$1/pf.err" >&2; echo "big: $(cat "$1/pf.big")" >&2
+            cat "$out.out" "$out.err" >&2; echo "big: $(cat "$out.big")" >&2
             """
         return try Run.program("sh", ["-c", script, binary, onekube.scratchDirectory], environment: env)
     }
@@ -294,10 +295,11 @@ extension PodStreamTests {
         var env = ["KUBECONFIG": onekube.kubeconfigPath, "HOME": onekube.scratchDirectory]
         env["PF_PORT"] = String(port)
         let refused = try Run.program("sh", ["-c", """
-            kubectl --cache-dir "$0/kube-cache" port-forward kubia $PF_PORT:9999 >"$0/pf.out" 2>"$0/pf.err" & pid=$!
-            for i in $(seq 100); do grep -q Forwarding "$0/pf.out" 2>/dev/null && break; sleep 0.1; done
+            out="$0/pf-$PF_PORT"
+            kubectl --cache-dir "$0/kube-cache" port-forward kubia $PF_PORT:9999 >"$out.out" 2>"$out.err" & pid=$!
+            for i in $(seq 200); do grep -q Forwarding "$out.out" 2>/dev/null && break; sleep 0.1; done
             curl -s --max-time 5 127.0.0.1:$PF_PORT; sleep 1; kill $pid 2>/dev/null; wait $pid 2>/dev/null
-            cat "$0/pf.err" >&2
+            cat "$out.err" >&2
             """, onekube.scratchDirectory], environment: env)
         #expect(refused.stderr.contains("error forwarding port 9999 to pod kubia"), "\(refused)")
     }
