@@ -134,6 +134,20 @@ extension PodStreamTests {
         }
     }
 
+    @Test func everyKubectlBuildExecsAndForwards() throws {
+        let (images, onekube) = try Self.kubia()
+        defer { withExtendedLifetime(images) {} }
+        #expect(try onekube.kubectl(["exec", "kubia", "--", "sh", "-c", "echo tiny > /www/big"]).status == 0)
+        let builds = KubectlBuilds.all
+        #expect(builds.count >= 7, "\(builds)")
+        for build in builds {
+            let hi = try onekube.kubectl(["exec", "kubia", "--", "echo", "hi"], binary: build)
+            #expect(hi.status == 0 && hi.stdout == "hi\n", "\(build): \(hi)")
+            let forwarded = try Self.portForward(onekube, binary: build, environment: [:])
+            #expect(forwarded.stdout == "You've hit kubia\nYou've hit kubia\n", "\(build): \(forwarded)")
+        }
+    }
+
     @Test func attachJoinsTheContainersOwnStdio() throws {
         let images = try ContainerRegistry()
         let onekube = try images.instance()
