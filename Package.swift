@@ -147,6 +147,10 @@ let package = Package(
         ]),
         .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "Platform", "SQLite"]),
         .testTarget(name: "KubeStreamsTests", dependencies: ["KubeStreams", "CZlib", "Platform"]),
+        .testTarget(name: "APIServerTests", dependencies: [
+            "APIServer", "HTTPServer", "KubeModel", "Platform",
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
         .testTarget(name: "KubeModelTests", dependencies: ["KubeModel", "Platform"]),
         .testTarget(name: "KubeProtobufTests", dependencies: ["KubeProtobuf", "KubeModel", "Platform"]),
         .testTarget(name: "ControllersTests", dependencies: ["Controllers", "KubeModel", "Platform"]),

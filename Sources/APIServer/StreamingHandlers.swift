@@ -18,7 +18,7 @@ extension KubernetesAPI {
             let address = PodAddress(namespace: namespace, pod: name, uid: uid, ip: pod[path: ["status", "podIP"]]?.stringValue)
             return try portForward(request, address, podStreaming)
         }
-        let container = try streamContainer(pod, asked: request.query["container"])
+        let container = try Self.streamContainer(pod, asked: request.query["container"])
         try requireHost(pod)
         guard let podStreaming else { throw APIError.badRequest("\(subresource) is not available: onekube runs no pods") }
         let query = request.query
@@ -32,7 +32,7 @@ extension KubernetesAPI {
         if let command, command.isEmpty { throw APIError.badRequest("you must specify at least 1 command") }
 
         let target = PodContainer(namespace: namespace, pod: name, uid: uid, container: container)
-        let transport = try remoteCommandTransport(request)
+        let transport = try Self.remoteCommandTransport(request)
         let session: any ContainerStreamSession
         do {
             if let command {
@@ -75,7 +75,7 @@ extension KubernetesAPI {
     }
 
     /// The 101's headers for the protocol both sides speak.
-    func remoteCommandTransport(_ request: HTTPServerRequest) throws -> StreamTransport {
+    static func remoteCommandTransport(_ request: HTTPServerRequest) throws -> StreamTransport {
         let upgrade = request.headers[canonicalForm: "Upgrade"].map { $0.lowercased() }
         if upgrade.contains("websocket") {
             let offered = request.headers["Sec-WebSocket-Protocol"]
@@ -126,7 +126,7 @@ extension KubernetesAPI {
     }
 
     /// The container a stream names, checked as the apiserver's `streamLocation` does.
-    func streamContainer(_ pod: OrderedJSON, asked: String?) throws -> String {
+    static func streamContainer(_ pod: OrderedJSON, asked: String?) throws -> String {
         let names = { (key: String) in (pod[path: ["spec", key]]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue } }
         let containers = names("containers")
         if let asked, !asked.isEmpty {
