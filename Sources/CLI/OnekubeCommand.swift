@@ -10,10 +10,10 @@ struct OnekubeCommand: AsyncParsableCommand {
         abstract: "A whole Kubernetes developer cluster in one binary and one process.",
         version: OnekubeVersion.string,
         subcommands: [StartCommand.self, StopCommand.self, StatusCommand.self, DeleteCommand.self,
-                      DockerEnvCommand.self, DockerCommand.self, NodeCommand.self])
+                      DockerEnvCommand.self, DockerCommand.self, NodeCommand.self, KubectlCommand.self])
 }
 
-/// The entry point: `docker` as argv[0] is the docker mode, anything else is `onekube`.
+/// The entry point: `docker` or `kubectl` as argv[0] is that mode, anything else is `onekube`.
 public enum CLIEntry {
     /// Runs the CLI from synchronous top-level code (the main thread serves the main actor).
     public static func run(arguments: [String]) -> Never {
@@ -27,7 +27,9 @@ public enum CLIEntry {
     public static func main(arguments: [String]) async {
         let invokedAs = arguments.first.map { $0.split(separator: "/").last.map(String.init) ?? $0 } ?? "onekube"
         let rest = Array(arguments.dropFirst())
-        if invokedAs == "docker" {
+        if invokedAs == "kubectl" {
+            await KubectlCommand.main(rest)
+        } else if invokedAs == "docker" {
             DockerCommand.runAsDocker(rest)
         } else if rest.first == "docker" {
             DockerCommand.runAsDocker(Array(rest.dropFirst()))

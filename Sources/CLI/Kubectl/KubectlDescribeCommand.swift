@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import Platform
+
+/// `kubectl describe TYPE [NAME…]` for pods, replication controllers, replica sets, services and namespaces.
+struct KubectlDescribeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "describe", abstract: "Show details of a specific resource or group of resources.")
+
+    @OptionGroup var global: KubectlGlobalOptions
+    @Argument(help: "TYPE [NAME...] or TYPE/NAME") var target: [String]
+    @Option(name: [.customShort("l"), .customLong("selector")], help: "Label selector.") var selector: String?
+
+    func run() async throws {
+        try await KubectlCommand.report {
+            let session = try global.session()
+            let namespace = session.context.namespace
+            var descriptions: [String] = []
+            for request in try KubectlTargets.parse(target, discovery: session.discovery) {
+                let type = request.type
+                guard ["Pod", "ReplicationController", "ReplicaSet", "Service", "Namespace"].contains(type.kind) else {
+                    throw KubectlError.message("error: onekube kubectl describes pods, replication controllers, replica sets, services and namespaces so far; for \(type.qualifiedName) use kubectl")
+                }
+                let scope = type.namespaced ? namespace : nil
+                var objects: [OrderedJSON]
+                if request.names.isEmpty {
+                    let query = selector.map { "?labelSelector=" + KubectlTargets.escape($0) } ?? ""
+                    objects = try session.client.expect("GET", type.collectionPath(namespace: scope) + query)["items"]?.arrayValue ?? []
+                } else {
+                    objects = try request.names.map { try session.client.expect("GET", type.objectPath(namespace: scope, name: $0)) }
+                }
+                for object in objects {
+                    var described = object
+                    described["kind"] = .string(type.kind)
+                    let name = object[path: ["metadata", "name"]]?.stringValue ?? ""
+                    let uid = object[path: ["metadata", "uid"]]?.stringValue ?? ""
+                    func events() throws -> [OrderedJSON] {
+                        let fields = "involvedObject.name=\(name),involvedObject.namespace=\(namespace),involvedObject.kind=\(type.kind),involvedObject.uid=\(uid)"
+                        return try session.client.expect("GET", "/api/v1/namespaces/\(namespace)/events?fieldSelector=" + KubectlTargets.escape(fields))["items"]?.arrayValue ?? []
+                    }
+                    switch type.kind {
+                    case "Pod":
+                        descriptions.append(KubectlDescribePod(pod: object, events: try events()).render())
+                    case "Service":
+                        let slices = try session.client.expect("GET", "/apis/discovery.k8s.io/v1/namespaces/\(namespace)/endpointslices?labelSelector="
+                                                               + KubectlTargets.escape("kubernetes.io/service-name=\(name)"))["items"]?.arrayValue ?? []
+                        descriptions.append(KubectlDescribeWorkloads.service(object, slices: slices, events: try events()))
+                    case "Namespace":
+                        descriptions.append(KubectlDescribeWorkloads.namespace(object))
+                    default:
+                        let pods = try session.client.expect("GET", "/api/v1/namespaces/\(namespace)/pods")["items"]?.arrayValue ?? []
+                        descriptions.append(KubectlDescribeWorkloads.controller(described, pods: pods, events: try events()))
+                    }
+                }
+            }
+            Console.out(descriptions.joined(separator: "\n\n"))
+        }
+    }
+}

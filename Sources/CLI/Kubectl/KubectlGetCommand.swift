@@ -1,0 +1,123 @@
+import ArgumentParser
+import Foundation
+import Platform
+
+/// `kubectl get TYPE[,TYPE…] [NAME…]` with the server's Tables, or the objects as json, yaml or names.
+struct KubectlGetCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "get", abstract: "Display one or many resources.")
+
+    @OptionGroup var global: KubectlGlobalOptions
+    @Argument(help: "TYPE[,TYPE...] [NAME...], or TYPE/NAME...") var arguments: [String] = []
+    @Option(name: .shortAndLong, help: "Output format: wide, json, yaml, name.") var output: String?
+    @Option(name: [.customShort("l"), .customLong("selector")], help: "Label selector.") var selector: String?
+    @Option(name: .customLong("field-selector"), help: "Field selector.") var fieldSelector: String?
+    @Flag(name: [.customShort("A"), .customLong("all-namespaces")], help: "List across all namespaces.") var allNamespaces = false
+    @Flag(name: .customLong("show-labels"), help: "Show labels as the last column.") var showLabels = false
+
+    func run() async throws {
+        try await KubectlCommand.report {
+            let session = try global.session()
+            let requests = try KubectlTargets.parse(arguments, discovery: session.discovery)
+            let namespace = allNamespaces ? nil : session.context.namespace
+            var out = ""
+            var objects: [(OrderedJSON, ResourceDiscovery.ResourceType)] = []
+            let several = requests.count > 1 || arguments.first?.lowercased() == "all"
+            var printedTables = 0
+            for request in requests {
+                let type = request.type
+                let scope = type.namespaced ? namespace : nil
+                var query: [String] = []
+                if let selector { query.append("labelSelector=" + KubectlTargets.escape(selector)) }
+                if let fieldSelector { query.append("fieldSelector=" + KubectlTargets.escape(fieldSelector)) }
+                let suffix = query.isEmpty ? "" : "?" + query.joined(separator: "&")
+                let tableAccept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
+                if output == nil || output == "wide" {
+                    let printer = KubectlTablePrinter(wide: output == "wide", allNamespaces: allNamespaces && type.namespaced,
+                                                      showLabels: showLabels, namePrefix: several ? type.nameKind : nil)
+                    var table: OrderedJSON
+                    if request.names.isEmpty {
+                        table = try session.client.expect("GET", type.collectionPath(namespace: scope) + suffix, accept: tableAccept)
+                    } else {
+                        var rows: [OrderedJSON] = []
+                        table = .null
+                        for name in request.names {
+                            let one = try session.client.expect("GET", type.objectPath(namespace: scope, name: name), accept: tableAccept)
+                            if table.isNull { table = one }
+                            rows += one["rows"]?.arrayValue ?? []
+                        }
+                        table["rows"] = .array(rows)
+                    }
+                    guard !(table["rows"]?.arrayValue ?? []).isEmpty else { continue }
+                    if printedTables > 0 { out += "\n" }
+                    out += printer.render(table)
+                    printedTables += 1
+                } else if request.names.isEmpty {
+                    let list = try session.client.expect("GET", type.collectionPath(namespace: scope) + suffix)
+                    let kind = type.kind
+                    for item in list["items"]?.arrayValue ?? [] {
+                        var object = item
+                        object["apiVersion"] = .string(type.groupVersion)
+                        object["kind"] = .string(kind)
+                        objects.append((object, type))
+                    }
+                } else {
+                    for name in request.names {
+                        objects.append((try session.client.expect("GET", type.objectPath(namespace: scope, name: name)), type))
+                    }
+                }
+            }
+            let single = requests.count == 1 && requests[0].names.count == 1
+            switch output {
+            case nil, "wide":
+                if printedTables == 0 {
+                    if allNamespaces || !(requests.first?.type.namespaced ?? true) {
+                        Console.err("No resources found\n")
+                    } else {
+                        Console.err("No resources found in \(namespace ?? "default") namespace.\n")
+                    }
+                }
+            case "name":
+                out = objects.map { KubectlObjectPrinter.name($0.0, type: $0.1) + "\n" }.joined()
+            case "json":
+                out = KubectlObjectPrinter.json(single ? objects[0].0 : KubectlObjectPrinter.list(objects.map(\.0)))
+            case "yaml":
+                out = KubectlObjectPrinter.yaml(single ? objects[0].0 : KubectlObjectPrinter.list(objects.map(\.0)))
+            case let format?:
+                throw KubectlError.message("error: unable to match a printer suitable for the output format \"\(format)\", allowed formats are: json,name,wide,yaml")
+            }
+            Console.out(out)
+        }
+    }
+}
+
+/// What the user named: `pods`, `pods kubia`, `pods,svc`, `pod/kubia svc/kubia-http`, `all`.
+enum KubectlTargets {
+    struct Request {
+        var type: ResourceDiscovery.ResourceType
+        var names: [String]
+    }
+
+    static func parse(_ arguments: [String], discovery: ResourceDiscovery) throws -> [Request] {
+        guard let first = arguments.first else {
+            throw KubectlError.message("error: you must specify the type of resource to get. Use \"kubectl api-resources\" for a complete list of supported resources.")
+        }
+        if first.contains("/") {
+            return try arguments.map { argument in
+                let parts = argument.split(separator: "/", maxSplits: 1).map(String.init)
+                guard parts.count == 2 else {
+                    throw KubectlError.message("error: arguments in resource/name form must have a single resource and name")
+                }
+                return Request(type: try discovery.find(parts[0]), names: [parts[1]])
+            }
+        }
+        let names = Array(arguments.dropFirst())
+        return try first.split(separator: ",").flatMap { typed -> [Request] in
+            if typed.lowercased() == "all" { return discovery.all.map { Request(type: $0, names: names) } }
+            return [Request(type: try discovery.find(String(typed)), names: names)]
+        }
+    }
+
+    static func escape(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? text
+    }
+}

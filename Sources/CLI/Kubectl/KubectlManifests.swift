@@ -1,0 +1,74 @@
+import Foundation
+import Platform
+import Yams
+
+/// The objects of `-f`: files, directories (their .yaml, .yml and .json files, sorted), `-` for
+/// stdin, multi-document YAML; each with the name kubectl shows in its messages.
+struct KubectlManifests {
+    struct Document {
+        var object: OrderedJSON
+        var source: String
+    }
+
+    static func load(_ paths: [String]) throws -> [Document] {
+        var documents: [Document] = []
+        for path in paths {
+            if path == "-" {
+                let data = FileHandle.standardInput.readDataToEndOfFile()
+                documents += try parse(String(decoding: data, as: UTF8.self), source: "STDIN")
+                continue
+            }
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                throw KubectlError.message("error: the path \"\(path)\" does not exist")
+            }
+            let files: [String]
+            if isDirectory.boolValue {
+                files = (try FileManager.default.contentsOfDirectory(atPath: path)).sorted()
+                    .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") || $0.hasSuffix(".json") }
+                    .map { (path as NSString).appendingPathComponent($0) }
+            } else {
+                files = [path]
+            }
+            for file in files {
+                documents += try parse(try FileSystem.readString(file), source: file)
+            }
+        }
+        return documents
+    }
+
+    static func parse(_ text: String, source: String) throws -> [Document] {
+        let documents: [Any?]
+        do {
+            documents = try Yams.load_all(yaml: text).map { $0 }
+        } catch {
+            throw KubectlError.message("error: error parsing \(source): \(error)")
+        }
+        return documents.compactMap { $0 }.flatMap { document -> [Document] in
+            let object = json(document)
+            // A List's items are created one by one, as kubectl does.
+            if object["kind"]?.stringValue == "List" {
+                return (object["items"]?.arrayValue ?? []).map { Document(object: $0, source: source) }
+            }
+            if case .object(let pairs) = object, pairs.isEmpty { return [] }
+            return [Document(object: object, source: source)]
+        }
+    }
+
+    /// Yams' values as JSON.
+    static func json(_ value: Any?) -> OrderedJSON {
+        switch value {
+        case nil: return .null
+        case let flag as Bool: return .bool(flag)
+        case let number as Int: return .int(Int64(number))
+        case let number as Double: return .double(number)
+        case let text as String: return .string(text)
+        case let date as Date: return .string(ISO8601DateFormatter().string(from: date))
+        case let list as [Any?]: return .array(list.map(json))
+        case let map as [String: Any?]: return .object(map.keys.sorted().map { ($0, json(map[$0] ?? nil)) })
+        case let map as [AnyHashable: Any?]:
+            return .object(map.map { ("\($0.key)", json($0.value)) }.sorted { $0.0 < $1.0 })
+        default: return .null
+        }
+    }
+}

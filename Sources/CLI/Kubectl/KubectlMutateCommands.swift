@@ -1,0 +1,223 @@
+import ArgumentParser
+import Foundation
+import Glibc
+import Platform
+
+/// `kubectl scale TYPE NAME --replicas=N` through the scale subresource.
+struct KubectlScaleCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "scale", abstract: "Set a new size for a deployment, replica set or replication controller.")
+
+    @OptionGroup var global: KubectlGlobalOptions
+    @Argument(help: "TYPE NAME or TYPE/NAME") var target: [String]
+    @Option(help: "The new desired number of replicas.") var replicas: Int
+
+    func run() async throws {
+        try await KubectlCommand.report {
+            let session = try global.session()
+            for request in try KubectlTargets.parse(target, discovery: session.discovery) {
+                for name in request.names {
+                    let path = request.type.objectPath(namespace: session.context.namespace, name: name) + "/scale"
+                    _ = try session.client.expect("PATCH", path, body: .object([("spec", .object([("replicas", .int(replicas))]))]),
+                                                  contentType: "application/merge-patch+json")
+                    Console.out("\(request.type.nameKind)/\(name) scaled\n")
+                }
+            }
+        }
+    }
+}
+
+/// `kubectl delete TYPE NAME… | TYPE -l SELECTOR | TYPE --all`, waiting for the objects to go.
+struct KubectlDeleteCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete resources by names or label selector.")
+
+    @OptionGroup var global: KubectlGlobalOptions
+    @Argument(help: "TYPE NAME... or TYPE/NAME...") var target: [String]
+    @Option(name: [.customShort("l"), .customLong("selector")], help: "Label selector.") var selector: String?
+    @Flag(help: "Delete all resources of the type in the namespace.") var all = false
+    @Option(name: .customLong("grace-period"), help: "Seconds given to the resource to terminate gracefully.") var gracePeriod: Int = -1
+    @Option(help: "background, foreground or orphan.") var cascade: String = "background"
+    @Option(help: "Wait for the resources to be gone.") var wait: Bool = true
+    @Flag(help: "Delete immediately (with --grace-period=0).") var force = false
+
+    func run() async throws {
+        try await KubectlCommand.report {
+            let session = try global.session()
+            let namespace = session.context.namespace
+            var targets: [(ResourceDiscovery.ResourceType, String)] = []
+            for request in try KubectlTargets.parse(target, discovery: session.discovery) {
+                if request.names.isEmpty {
+                    guard selector != nil || all else {
+                        throw KubectlError.message("error: resource(s) were provided, but no name was specified")
+                    }
+                    let query = selector.map { "?labelSelector=" + KubectlTargets.escape($0) } ?? ""
+                    let list = try session.client.expect("GET", request.type.collectionPath(namespace: namespace) + query)
+                    targets += (list["items"]?.arrayValue ?? []).compactMap { item in
+                        item[path: ["metadata", "name"]]?.stringValue.map { (request.type, $0) }
+                    }
+                } else {
+                    targets += request.names.map { (request.type, $0) }
+                }
+            }
+            if targets.isEmpty { Console.err("No resources found\n") }
+            var options: [(String, OrderedJSON)] = [("kind", .string("DeleteOptions")), ("apiVersion", .string("v1"))]
+            if gracePeriod >= 0 { options.append(("gracePeriodSeconds", .int(gracePeriod))) }
+            let policy = ["background": "Background", "foreground": "Foreground", "orphan": "Orphan"][cascade] ?? "Background"
+            options.append(("propagationPolicy", .string(policy)))
+            var failure: KubectlError?
+            var deleted: [(ResourceDiscovery.ResourceType, String)] = []
+            for (type, name) in targets {
+                let response = try session.client.request("DELETE", type.objectPath(namespace: namespace, name: name), body: .object(options))
+                guard (200..<300).contains(response.status) else {
+                    failure = KubeAPIClient.failure(response)
+                    if case .message(let text)? = failure { Console.err(text + "\n") }
+                    continue
+                }
+                Console.out("\(type.nameKind) \"\(name)\" deleted\n")
+                deleted.append((type, name))
+            }
+            // As kubectl does: return once the objects are gone (finalizers, graceful pod deletion).
+            if wait {
+                for (type, name) in deleted {
+                    while try session.client.request("GET", type.objectPath(namespace: namespace, name: name)).status != 404 {
+                        try await Task.sleep(for: .milliseconds(100))
+                    }
+                }
+            }
+            if failure != nil { throw ExitCode(1) }
+        }
+    }
+}
+
+/// `kubectl label TYPE NAME key=value… [key-] [--overwrite]`.
+struct KubectlLabelCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "label", abstract: "Update the labels on a resource.")
+
+    @OptionGroup var global: KubectlGlobalOptions
+    @Argument(help: "TYPE NAME KEY_1=VAL_1 ... KEY_N=VAL_N, or KEY- to remove") var arguments: [String]
+    @Flag(help: "Replace labels that already have a value.") var overwrite = false
+
+    func run() async throws {
+        try await KubectlCommand.report {
+            try KubectlMetadataUpdate.apply(global: global, arguments: arguments, field: "labels", overwrite: overwrite) { key, existing in
+                "error: '\(key)' already has a value (\(existing)), and --overwrite is false"
+            } outcome: { before, after in
+                // kubectl's wording: added or changed → labeled, only removed → unlabeled.
+                after.contains { before[$0.key] != $0.value } ? "labeled" : before.keys.contains { after[$0] == nil } ? "unlabeled" : "not labeled"
+            }
+        }
+    }
+}
+
+/// `kubectl annotate TYPE NAME key=value… [key-] [--overwrite]`.
+struct KubectlAnnotateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "annotate", abstract: "Update the annotations on a resource.")
+
+    @OptionGroup var global: KubectlGlobalOptions
+    @Argument(help: "TYPE NAME KEY_1=VAL_1 ... KEY_N=VAL_N, or KEY- to remove") var arguments: [String]
+    @Flag(help: "Replace annotations that already have a value.") var overwrite = false
+
+    func run() async throws {
+        try await KubectlCommand.report {
+            try KubectlMetadataUpdate.apply(global: global, arguments: arguments, field: "annotations", overwrite: overwrite) { key, existing in
+                "error: --overwrite is false but found the following declared annotation(s): '\(key)' already has a value (\(existing))"
+            } outcome: { _, _ in "annotated" }
+        }
+    }
+}
+
+/// What label and annotate share: `key=value` and `key-` arguments merged into one map.
+enum KubectlMetadataUpdate {
+    static func apply(global: KubectlGlobalOptions, arguments: [String], field: String, overwrite: Bool,
+                      conflict: (String, String) -> String, outcome: ([String: String], [String: String]) -> String) throws {
+        let session = try global.session()
+        let changes = arguments.filter { $0.contains("=") || $0.hasSuffix("-") }
+        let targets = arguments.filter { !changes.contains($0) }
+        guard !changes.isEmpty else {
+            throw KubectlError.message("error: at least one \(field == "labels" ? "label" : "annotation") update is required")
+        }
+        for request in try KubectlTargets.parse(targets, discovery: session.discovery) {
+            for name in request.names {
+                let path = request.type.objectPath(namespace: session.context.namespace, name: name)
+                let before = try session.client.expect("GET", path)[path: ["metadata", field]]?.stringMap ?? [:]
+                var patch: [(String, OrderedJSON)] = []
+                for change in changes {
+                    if change.hasSuffix("-") && !change.contains("=") {
+                        patch.append((String(change.dropLast()), .null))
+                        continue
+                    }
+                    let parts = change.split(separator: "=", maxSplits: 1).map(String.init)
+                    let key = parts[0], value = parts.count > 1 ? parts[1] : ""
+                    if let existing = before[key], existing != value, !overwrite { throw KubectlError.message(conflict(key, existing)) }
+                    patch.append((key, .string(value)))
+                }
+                let updated = try session.client.expect("PATCH", path, body: .object([("metadata", .object([(field, .object(patch))]))]),
+                                                        contentType: "application/merge-patch+json")
+                let after = updated[path: ["metadata", field]]?.stringMap ?? [:]
+                Console.out("\(request.type.nameKind)/\(name) \(outcome(before, after))\n")
+            }
+        }
+    }
+}
+
+/// `kubectl patch TYPE NAME -p PATCH [--type strategic|merge|json] [--subresource status|scale]`.
+struct KubectlPatchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "patch", abstract: "Update fields of a resource.")
+
+    @OptionGroup var global: KubectlGlobalOptions
+    @Argument(help: "TYPE NAME or TYPE/NAME") var target: [String]
+    @Option(name: [.short, .customLong("patch")], help: "The patch, JSON or YAML.") var patch: String
+    @Option(help: "strategic, merge or json.") var type: String = "strategic"
+    @Option(help: "status or scale.") var subresource: String?
+
+    func run() async throws {
+        try await KubectlCommand.report {
+            let session = try global.session()
+            let contentTypes = ["strategic": "application/strategic-merge-patch+json", "merge": "application/merge-patch+json",
+                                "json": "application/json-patch+json"]
+            guard let contentType = contentTypes[type] else {
+                throw KubectlError.message("error: --type must be one of [json merge strategic], not \"\(type)\"")
+            }
+            guard let document = try KubectlManifests.parse(patch, source: "patch").first?.object ?? (try? OrderedJSON(parsing: Array(patch.utf8))) else {
+                throw KubectlError.message("error: unable to parse \"\(patch)\": empty patch")
+            }
+            for request in try KubectlTargets.parse(target, discovery: session.discovery) {
+                for name in request.names {
+                    let path = request.type.objectPath(namespace: session.context.namespace, name: name) + (subresource.map { "/" + $0 } ?? "")
+                    let before = try session.client.expect("GET", path)
+                    let after = try session.client.expect("PATCH", path, body: document, contentType: contentType)
+                    let changed = before[path: ["metadata", "resourceVersion"]] != after[path: ["metadata", "resourceVersion"]]
+                    Console.out("\(request.type.nameKind)/\(name) patched\(changed ? "" : " (no change)")\n")
+                }
+            }
+        }
+    }
+}
+
+/// `kubectl logs POD [-c CONTAINER] [-f] [-p] [--tail N] [--since-seconds] [--timestamps]`.
+struct KubectlLogsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "logs", abstract: "Print the logs for a container in a pod.")
+
+    @OptionGroup var global: KubectlGlobalOptions
+    @Argument(help: "POD or TYPE/NAME") var pod: String
+    @Option(name: .shortAndLong, help: "The container to print the logs of.") var container: String?
+    @Flag(name: .shortAndLong, help: "Stream the logs.") var follow = false
+    @Flag(name: .shortAndLong, help: "The previous instance of the container.") var previous = false
+    @Option(help: "Lines of recent log to display.") var tail: Int = -1
+    @Flag(help: "Include timestamps on each line.") var timestamps = false
+
+    func run() async throws {
+        try await KubectlCommand.report {
+            let session = try global.session(discover: false)
+            let name = pod.hasPrefix("pod/") ? String(pod.dropFirst(4)) : pod
+            var query = ["follow=\(follow)"]
+            if let container { query.append("container=\(container)") }
+            if previous { query.append("previous=true") }
+            if tail >= 0 { query.append("tailLines=\(tail)") }
+            if timestamps { query.append("timestamps=true") }
+            let path = "/api/v1/namespaces/\(session.context.namespace)/pods/\(name)/log?" + query.joined(separator: "&")
+            try await session.client.stream(path) { bytes in
+                bytes.withUnsafeBytes { try? FileSystem.writeAll(1, $0, path: "stdout") }
+            }
+        }
+    }
+}
