@@ -27,6 +27,7 @@ let package = Package(
         .target(name: "CArchive", linkerSettings: [.linkedLibrary("archive")]),
         .target(name: "CSQLite", linkerSettings: [.linkedLibrary("sqlite3")]),
         .target(name: "CCrypto", linkerSettings: [.linkedLibrary("crypto")]),
+        .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
 
         .target(name: "Platform", dependencies: ["CLinux", "CCrypto"]),
         .target(name: "SQLite", dependencies: ["CSQLite"]),
@@ -97,8 +98,10 @@ let package = Package(
             "NodeAgent", "ContainerRuntime", "Images", "APIServer", "Platform",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // Wire formats of kubectl's streams (WebSocket, channel.k8s.io, SPDY/3.1): pure codecs, no I/O.
+        .target(name: "KubeStreams", dependencies: ["CZlib", "CCrypto", "Platform"]),
         .target(name: "APIServer", dependencies: [
-            "KubeModel", "KubeProtobuf", "ObjectStore", "Registry", "HTTPServer", "Platform",
+            "KubeModel", "KubeProtobuf", "ObjectStore", "Registry", "HTTPServer", "Platform", "KubeStreams",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -108,9 +111,16 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // PodStreaming (exec, attach, port-forward) over onekube's container runtime.
+        .target(name: "PodStreams", dependencies: [
+            "APIServer", "ContainerRuntime", "Platform",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "Daemon", dependencies: [
             "DockerAPI", "Images", "HTTPServer", "Platform", "APIServer", "Controllers", "NodeAgent", "ObjectStore",
-            "Registry", "KubeModel", "SQLite", "ContainerRuntime", "NodeRuntime",
+            "Registry", "KubeModel", "SQLite", "ContainerRuntime", "NodeRuntime", "PodStreams",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
@@ -136,6 +146,11 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "Platform", "SQLite"]),
+        .testTarget(name: "KubeStreamsTests", dependencies: ["KubeStreams", "CZlib", "Platform"]),
+        .testTarget(name: "APIServerTests", dependencies: [
+            "APIServer", "HTTPServer", "KubeModel", "Platform",
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
         .testTarget(name: "KubeModelTests", dependencies: ["KubeModel", "Platform"]),
         .testTarget(name: "KubeProtobufTests", dependencies: ["KubeProtobuf", "KubeModel", "Platform"]),
         .testTarget(name: "ControllersTests", dependencies: ["Controllers", "KubeModel", "Platform"]),

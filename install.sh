@@ -12,7 +12,7 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 1
 fi
 
-packages=(libcurl4-openssl-dev libarchive-dev libsqlite3-dev libssl-dev zstd busybox-static ca-certificates)
+packages=(libcurl4-openssl-dev libarchive-dev libsqlite3-dev libssl-dev zlib1g-dev zstd busybox-static ca-certificates)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

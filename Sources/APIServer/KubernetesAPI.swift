@@ -18,13 +18,16 @@ public final class KubernetesAPI: HTTPResponder {
     let logger: Logger
     /// Serves pods/log (and later exec) for pods on a node; nil until node agents exist.
     let podLogs: (any PodLogSource)?
+    /// Serves exec, attach and port-forward; nil where no pods run.
+    let podStreaming: (any PodStreaming)?
 
     public init(registry: ObjectRegistry, token: String, serverAddress: String,
-                podLogs: (any PodLogSource)? = nil, logger: Logger) {
+                podLogs: (any PodLogSource)? = nil, podStreaming: (any PodStreaming)? = nil, logger: Logger) {
         self.registry = registry
         self.token = token
         self.serverAddress = serverAddress
         self.podLogs = podLogs
+        self.podStreaming = podStreaming
         self.logger = logger
     }
 
@@ -83,6 +86,7 @@ public final class KubernetesAPI: HTTPResponder {
             return HTTPServerResponse(status: .ok, headers: headers, bytes: Self.openAPIv2)
         default: break
         }
+        if path == AccessReview.path { return try AccessReview.review(request) }
         if path.hasPrefix("/openapi/v3/") {
             let groupVersion = path.dropFirst("/openapi/v3/".count).replacingOccurrences(of: "apis/", with: "").replacingOccurrences(of: "api/", with: "")
             guard let doc = Discovery.openAPI(groupVersion: groupVersion) else { throw APIError.unknownPath }

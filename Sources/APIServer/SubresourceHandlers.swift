@@ -17,10 +17,8 @@ extension KubernetesAPI {
         case ("binding", .POST): return try bind(request, path, name: name)
         case ("log", .GET): return try log(request, path, name: name)
         case ("finalize", .PUT): return try update(request, path, name: name, statusOnly: false)
-        case ("exec", _), ("attach", _), ("portforward", _):
-            let pod = try existing(path.type, namespace: path.namespace, name: name).value
-            try requireHost(pod)
-            throw APIError.badRequest("\(subresource) is not available: onekube's node agents do not serve it yet")
+        case ("exec", .GET), ("exec", .POST), ("attach", .GET), ("attach", .POST), ("portforward", .GET), ("portforward", .POST):
+            return try streamSubresource(request, path, name: name, subresource: subresource)
         default: throw APIError.methodNotAllowed()
         }
     }

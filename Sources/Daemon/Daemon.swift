@@ -12,6 +12,7 @@ import NodeAgent
 import NodeRuntime
 import ObjectStore
 import Platform
+import PodStreams
 import Registry
 import SQLite
 import ServiceLifecycle
@@ -70,7 +71,9 @@ public enum Daemon {
         let token = try APIToken.loadOrCreate(path: configuration.apiTokenPath)
         try FileSystem.writeAtomically(configuration.apiPortRecordPath, "\(configuration.apiPort)\n")
         let kubernetesAPI = KubernetesAPI(registry: registry, token: token, serverAddress: "127.0.0.1:\(configuration.apiPort)",
-                                          podLogs: PodContainerLogs(containers: containers), logger: logger.withLabel("apiserver"))
+                                          podLogs: PodContainerLogs(containers: containers),
+                                          podStreaming: RuntimePodStreaming(containers: containers, logger: logger.withLabel("pod-streams")),
+                                          logger: logger.withLabel("apiserver"))
         let certificates = configuration.certificates
         try certificates.ensure(serviceIP: registry.allocator.apiServerServiceIP)
         let apiServer = HTTPServer(address: .tls(host: "127.0.0.1", port: configuration.apiPort,

@@ -142,6 +142,13 @@ public struct UpgradedConnection: Sendable {
         try await channel.writeAndFlush(ByteBuffer(bytes: bytes)).get()
     }
 
+    /// Queues the bytes behind every earlier queued write, without waiting: callers that encode
+    /// frames with shared state (SPDY's header compression) queue under their lock to keep the
+    /// wire order. The future completes once the bytes are written.
+    public func queue(_ bytes: [UInt8]) -> EventLoopFuture<Void> {
+        channel.writeAndFlush(ByteBuffer(bytes: bytes))
+    }
+
     /// Half-closes our side (the client reads EOF).
     public func finishOutput() async {
         try? await channel.close(mode: .output).get()

@@ -63,6 +63,7 @@ public enum ResourceCatalog {
         resource("", "v1", "Node", "nodes", namespaced: false, short: ["no"], subresources: [status("Node")]),
         resource("", "v1", "Pod", "pods", short: ["po"], categories: ["all"], subresources: [
             .init(name: "binding", kind: "Binding", verbs: ["create"]),
+            .init(name: "attach", kind: "PodAttachOptions", verbs: ["create", "get"]),
             .init(name: "eviction", kind: "Eviction", verbs: ["create"], group: "policy", version: "v1"),
             .init(name: "exec", kind: "PodExecOptions", verbs: ["create", "get"]),
             .init(name: "log", kind: "Pod", verbs: ["get"]),

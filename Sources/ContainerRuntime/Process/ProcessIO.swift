@@ -156,7 +156,8 @@ final class ProcessIO: Sendable {
         guard !tty else { return }
         channels.withLock { state in
             if let input = state.input {
-                input.close(promise: nil)
+                // After the queued writes: closing at once would drop what the pipe has not taken yet.
+                input.writeAndFlush(ByteBuffer()).whenComplete { _ in input.close(promise: nil) }
             } else if !state.started {
                 state.inputEnded = true
             }
