@@ -1,3 +1,4 @@
+import Glibc
 import Logging
 import NIOCore
 import NIOPosix
@@ -50,7 +51,7 @@ public final class TCPForwarder: Sendable {
     /// Tries each backend in turn on the inbound connection's event loop; glues the pair on success.
     static func connect(_ inbound: Channel, glue: GlueHandler, to backends: [SocketAddress], logger: Logger) {
         guard let backend = backends.first else {
-            inbound.close(promise: nil)
+            reset(inbound)
             return
         }
         ClientBootstrap(group: inbound.eventLoop)
@@ -80,6 +81,19 @@ public final class TCPForwarder: Sendable {
                     connect(inbound, glue: glue, to: Array(backends.dropFirst()), logger: logger)
                 }
             }
+    }
+}
+
+extension TCPForwarder {
+    /// Nowhere to send the connection: an RST at once (SO_LINGER 0), as close to kube-proxy's
+    /// "connection refused" as an accepted connection gets, rather than a FIN that reads as an
+    /// empty answer.
+    static func reset(_ channel: Channel) {
+        guard let options = channel as? SocketOptionProvider else {
+            channel.close(promise: nil)
+            return
+        }
+        options.setSoLinger(linger(l_onoff: 1, l_linger: 0)).whenComplete { _ in channel.close(promise: nil) }
     }
 }
 
