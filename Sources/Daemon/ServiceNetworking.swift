@@ -32,7 +32,11 @@ struct ServiceNetworking {
                                  logger: logger.withLabel("service-proxy"))
         let dns = DNSServer(host: dnsIP, records: ClusterRecords(domain: DaemonConfiguration.clusterDomain, directory: ClusterDirectory(store: store)),
                             upstream: UpstreamResolvers.fromResolvConf(excluding: [dnsIP]), logger: logger.withLabel("cluster-dns"))
-        services = [.init(service: proxy), .init(service: AddressedService(address: dnsIP, addresses: addresses, service: dns))]
+        // Without cluster DNS (its address or port 53 taken) the rest of the cluster still works:
+        // its failure is logged, not fatal.
+        services = [.init(service: proxy),
+                    .init(service: AddressedService(address: dnsIP, addresses: addresses, service: dns, logger: logger.withLabel("cluster-dns")),
+                          successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore)]
     }
 
     /// Removes every address with this instance's label: at startup what an earlier run left
@@ -59,10 +63,27 @@ struct AddressedService: Service {
     let address: String
     let addresses: LocalAddresses
     let service: any Service
+    let logger: Logger
 
     func run() async throws {
-        try addresses.add(address)
-        defer { try? addresses.remove(address) }
-        try await service.run()
+        do {
+            try addresses.add(address)
+        } catch {
+            logger.error("cannot serve on its address", metadata: ["address": "\(address)", "error": "\(error)"])
+            throw error
+        }
+        defer {
+            do {
+                try addresses.remove(address)
+            } catch {
+                logger.warning("cannot remove its address", metadata: ["address": "\(address)", "error": "\(error)"])
+            }
+        }
+        do {
+            try await service.run()
+        } catch {
+            logger.error("stopped", metadata: ["address": "\(address)", "error": "\(error)"])
+            throw error
+        }
     }
 }
