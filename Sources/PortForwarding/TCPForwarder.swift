@@ -19,7 +19,8 @@ public final class TCPForwarder: Sendable {
         group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger
     ) async throws -> TCPForwarder {
         let bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 256)
+            // Room for bursts of connections (a load test, a thousand clients at once).
+            .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { inbound in
