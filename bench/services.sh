@@ -106,6 +106,7 @@ download() { # address → MB/s, the median of 5
 echo "## $(date -u +%Y-%m-%d) services on $(uname -n): $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), kernel $(uname -r)"
 echo
 echo "onekube $("$ONEKUBE" --version) ($BUILD), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2), $(curl --version | head -1 | cut -d' ' -f1-2), $(podman --version) with $(runc --version | head -1) (rootful, netavark/CNI port mapping)."
+echo "Load average before the run: $(cut -d' ' -f1-3 /proc/loadavg) (the figures move with whatever else runs on the machine)."
 echo "The same busybox httpd (\`httpd -f -p 8080\`, one connection per request) behind each; wrk runs ${DURATION} s per row."
 echo
 printf 'EXTERNAL-IP assigned %.0f ms after the Service was created (goal ≤ 1 s).\n\n' "$(echo "$ASSIGNED * 1000" | bc -l)"
