@@ -27,31 +27,8 @@ public final class DNSServer: Service, Sendable {
     public var localPort: Int? { boundPort.withLock { $0 } }
 
     public func run() async throws {
-        let responder = self.responder
-        let datagrams = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .channelOption(.socketOption(.so_reuseaddr), value: 1)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(DNSChannelHandler(responder: responder))
-                }
-            }
-            .bind(host: host, port: port).get()
+        let (datagrams, streams) = try await bind()
         let boundPort = datagrams.localAddress?.port ?? port
-        let streams: Channel
-        do {
-            streams = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .childChannelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(DNSFrameDecoder()))
-                        try channel.pipeline.syncOperations.addHandler(DNSStreamHandler(responder: responder))
-                    }
-                }
-                .bind(host: host, port: boundPort).get()
-        } catch {
-            try? await datagrams.close()
-            throw error
-        }
         self.boundPort.withLock { $0 = boundPort }
         logger.info("cluster DNS listening", metadata: ["address": "\(host):\(boundPort)", "protocols": "udp, tcp"])
         try await withTaskCancellationOrGracefulShutdownHandler {
@@ -60,6 +37,39 @@ public final class DNSServer: Service, Sendable {
         } onCancelOrGracefulShutdown: {
             datagrams.close(promise: nil)
             streams.close(promise: nil)
+        }
+    }
+
+    /// UDP, then TCP on the same port. Asked for any port (tests), the UDP port may be taken
+    /// for TCP: try another.
+    func bind() async throws -> (datagrams: Channel, streams: Channel) {
+        let responder = self.responder
+        var attempt = 0
+        while true {
+            attempt += 1
+            let datagrams = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .channelOption(.socketOption(.so_reuseaddr), value: 1)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(DNSChannelHandler(responder: responder))
+                    }
+                }
+                .bind(host: host, port: port).get()
+            do {
+                let streams = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                    .childChannelInitializer { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(DNSFrameDecoder()))
+                            try channel.pipeline.syncOperations.addHandler(DNSStreamHandler(responder: responder))
+                        }
+                    }
+                    .bind(host: host, port: datagrams.localAddress?.port ?? port).get()
+                return (datagrams, streams)
+            } catch {
+                try? await datagrams.close()
+                guard port == 0, attempt < 10 else { throw error }
+            }
         }
     }
 }
