@@ -93,6 +93,10 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        .target(name: "NodeRuntime", dependencies: [
+            "NodeAgent", "ContainerRuntime", "Images", "APIServer", "Platform",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "APIServer", dependencies: [
             "KubeModel", "KubeProtobuf", "ObjectStore", "Registry", "HTTPServer", "Platform",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -106,7 +110,7 @@ let package = Package(
         ]),
         .target(name: "Daemon", dependencies: [
             "DockerAPI", "Images", "HTTPServer", "Platform", "APIServer", "Controllers", "NodeAgent", "ObjectStore",
-            "Registry", "KubeModel", "SQLite", "ContainerRuntime", "ServiceProxy", "ClusterDNS",
+            "Registry", "KubeModel", "SQLite", "ContainerRuntime", "NodeRuntime", "ServiceProxy", "ClusterDNS",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),

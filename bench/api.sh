@@ -15,7 +15,8 @@ DATA="$WORK/data"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cleanup() { "$ONEKUBE" stop --data-dir "$DATA" >/dev/null 2>&1 || true; rm -rf "$WORK"; }
 trap cleanup EXIT
-"$ONEKUBE" start --data-dir "$DATA" --api-port "$PORT" --kubeconfig "$WORK/kubeconfig" >/dev/null
+# --registry-mirror-only: the pods the node agent is given must not send it to Docker Hub.
+"$ONEKUBE" start --data-dir "$DATA" --api-port "$PORT" --kubeconfig "$WORK/kubeconfig" --registry-mirror-only >/dev/null
 URL="https://127.0.0.1:$PORT"
 TOKEN="$(cat "$DATA/api-token")"
 CA="$DATA/pki/ca.crt"

@@ -128,10 +128,15 @@ public final class KubernetesAPI: HTTPResponder {
     }
 }
 
-/// Where pod logs come from (the node agents, in a later issue).
+/// Where pod logs come from (the node agents' runtime).
 public protocol PodLogSource: Sendable {
-    /// Streams the log of a container; `follow` keeps the stream open while the container runs.
-    func logs(namespace: String, pod: String, container: String, options: PodLogOptions) async throws -> AsyncThrowingStream<[UInt8], Error>
+    /// The log of a container; `follow` keeps the stream open while the container runs. Throws
+    /// before any output (a `PodLogError`), so that the client gets a Status.
+    func logs(namespace: String, pod: String, container: String, options: PodLogOptions) throws -> AsyncStream<[UInt8]>
+}
+
+public enum PodLogError: Error {
+    case badRequest(String)
 }
 
 public struct PodLogOptions: Sendable {

@@ -108,7 +108,8 @@ extension KubernetesAPI {
         }
         try requireHost(pod)
         let status = (pod[path: ["status", "containerStatuses"]]?.arrayValue ?? []).first { $0["name"]?.stringValue == container }
-        if let waiting = status?[path: ["state", "waiting", "reason"]]?.stringValue {
+        // A container waiting to restart (CrashLoopBackOff) still has the last run's log.
+        if let waiting = status?[path: ["state", "waiting", "reason"]]?.stringValue, status?[path: ["lastState", "terminated"]] == nil {
             throw APIError.badRequest("container \"\(container)\" in pod \"\(name)\" is waiting to start: \(waiting)")
         }
         guard let podLogs else {
@@ -121,9 +122,14 @@ extension KubernetesAPI {
         let namespace = path.namespace ?? ""
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "text/plain")
+        let stream: AsyncStream<[UInt8]>
+        do {
+            stream = try podLogs.logs(namespace: namespace, pod: name, container: container, options: options)
+        } catch PodLogError.badRequest(let message) {
+            throw APIError.badRequest(message)
+        }
         return HTTPServerResponse(status: .ok, headers: headers, body: .stream { writer in
-            let stream = try await podLogs.logs(namespace: namespace, pod: name, container: container, options: options)
-            for try await chunk in stream { try await writer.write(chunk) }
+            for await chunk in stream { try await writer.write(chunk) }
         })
     }
 }

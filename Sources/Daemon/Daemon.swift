@@ -9,6 +9,7 @@ import Images
 import KubeModel
 import Logging
 import NodeAgent
+import NodeRuntime
 import ObjectStore
 import Platform
 import Registry
@@ -38,7 +39,8 @@ public enum Daemon {
         // A crash may have left half-unpacked layers and unreferenced blobs.
         try images.recoverAfterCrash()
 
-        let containers = try ContainerService(configuration: try configuration.runtime(), logger: logger.withLabel("containers"))
+        let runtimeConfiguration = try configuration.runtime()
+        let containers = try ContainerService(configuration: runtimeConfiguration, logger: logger.withLabel("containers"))
         // A crash may have left container processes, cgroups and veths.
         try containers.prepare()
 
@@ -62,10 +64,13 @@ public enum Daemon {
                                       defaultTolerationSeconds: Int64(configuration.podEvictionTimeout), logger: logger.withLabel("registry"))
         try ClusterBootstrap.ensureDefaults(registry: registry, apiHost: "127.0.0.1", apiPort: configuration.apiPort,
                                             logger: logger.withLabel("bootstrap"))
+        let podRuntime = OnekubePodRuntime(containers: containers, images: images, clusterDNS: registry.allocator.clusterDNSServiceIP,
+                                           logger: logger.withLabel("pod-runtime"))
+        await podRuntime.removeLeftovers()
         let token = try APIToken.loadOrCreate(path: configuration.apiTokenPath)
         try FileSystem.writeAtomically(configuration.apiPortRecordPath, "\(configuration.apiPort)\n")
         let kubernetesAPI = KubernetesAPI(registry: registry, token: token, serverAddress: "127.0.0.1:\(configuration.apiPort)",
-                                          logger: logger.withLabel("apiserver"))
+                                          podLogs: PodContainerLogs(containers: containers), logger: logger.withLabel("apiserver"))
         let certificates = configuration.certificates
         try certificates.ensure(serviceIP: registry.allocator.apiServerServiceIP)
         let apiServer = HTTPServer(address: .tls(host: "127.0.0.1", port: configuration.apiPort,
@@ -90,7 +95,9 @@ public enum Daemon {
                 .init(service: GarbageCollector(registry: registry, logger: logger.withLabel("garbage-collector"))),
                 .init(service: NamespaceController(registry: registry, logger: logger.withLabel("namespace-controller"))),
                 .init(service: NodeFleet(registry: registry, initialNodes: configuration.nodes, logger: logger.withLabel("node"),
-                                         heartbeat: .milliseconds(configuration.nodeMonitorGracePeriod * 250))),
+                                         heartbeat: .milliseconds(configuration.nodeMonitorGracePeriod * 250), runtime: podRuntime,
+                                         hostIP: runtimeConfiguration.podCIDR.gateway.description,
+                                         podsDirectory: configuration.dataDirectory + "/pods")),
                 .init(service: NodeLifecycleController(registry: registry, logger: logger.withLabel("node-lifecycle"),
                                                        gracePeriod: TimeInterval(configuration.nodeMonitorGracePeriod))),
                 .init(service: Scheduler(registry: registry, logger: logger.withLabel("scheduler"))),

@@ -13,6 +13,8 @@ public struct DaemonConfiguration: Sendable {
     public var dataDirectory: String
     public var registryMirrors: [String]
     public var insecureRegistries: [String]
+    /// Docker Hub pulls go to the mirrors only, never to Docker Hub.
+    public var registryMirrorsOnly = false
     /// The Kubernetes API's port on 127.0.0.1.
     public var apiPort: Int
     public var serviceCIDR: String
@@ -34,13 +36,6 @@ public struct DaemonConfiguration: Sendable {
         Registry.IPv4Network(serviceCIDR).map { ServiceAllocator(serviceCIDR: $0).clusterDNSServiceIP }
     }
     public static let clusterDomain = "cluster.local"
-
-    /// A pod's /etc/resolv.conf, as the kubelet writes it for dnsPolicy ClusterFirst.
-    public func podResolvConf(namespace: String) -> String? {
-        guard let nameserver = clusterDNSServiceIP else { return nil }
-        let domain = Self.clusterDomain
-        return "search \(namespace).svc.\(domain) svc.\(domain) \(domain)\nnameserver \(nameserver)\noptions ndots:5\n"
-    }
 
     /// The bridge containers attach to, and the pod CIDR their addresses come from.
     public var bridge = RuntimeConfiguration.defaultBridge
@@ -83,6 +78,6 @@ public struct DaemonConfiguration: Sendable {
     }
 
     public var registry: RegistryConfiguration {
-        RegistryConfiguration(mirrors: registryMirrors, insecureRegistries: insecureRegistries)
+        RegistryConfiguration(mirrors: registryMirrors, insecureRegistries: insecureRegistries, mirrorsOnly: registryMirrorsOnly)
     }
 }

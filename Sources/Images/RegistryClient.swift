@@ -10,10 +10,14 @@ public struct RegistryConfiguration: Sendable {
     public var mirrors: [String]
     /// `host[:port]` that may be reached over plain HTTP.
     public var insecureRegistries: [String]
+    /// Docker Hub itself is never asked, only the mirrors (containerd's hosts.toml with the mirror
+    /// as `server`): for machines that must not reach the internet.
+    public var mirrorsOnly: Bool
 
-    public init(mirrors: [String] = [], insecureRegistries: [String] = []) {
+    public init(mirrors: [String] = [], insecureRegistries: [String] = [], mirrorsOnly: Bool = false) {
         self.mirrors = mirrors.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         self.insecureRegistries = insecureRegistries
+        self.mirrorsOnly = mirrorsOnly
     }
 
     /// Docker treats loopback registries as insecure without being told.
@@ -33,8 +37,8 @@ public struct RegistryConfiguration: Sendable {
     /// The base URLs to try, in order, for a registry domain.
     public func endpoints(for domain: String) -> [RegistryEndpoint] {
         if domain == ImageReference.defaultDomain {
-            return mirrors.map { RegistryEndpoint(baseURL: $0, isMirror: true) }
-                + [RegistryEndpoint(baseURL: "https://registry-1.docker.io", isMirror: false)]
+            let hub = mirrorsOnly ? [] : [RegistryEndpoint(baseURL: "https://registry-1.docker.io", isMirror: false)]
+            return mirrors.map { RegistryEndpoint(baseURL: $0, isMirror: true) } + hub
         }
         let scheme = isInsecure(domain) ? "http" : "https"
         return [RegistryEndpoint(baseURL: "\(scheme)://\(domain)", isMirror: false)]

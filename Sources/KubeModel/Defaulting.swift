@@ -165,6 +165,9 @@ public enum Defaulting {
         if c["terminationMessagePath"] == nil { c["terminationMessagePath"] = .string("/dev/termination-log") }
         if c["terminationMessagePolicy"] == nil { c["terminationMessagePolicy"] = .string("File") }
         if c["resources"] == nil { c["resources"] = .object([]) }
+        for kind in ["livenessProbe", "readinessProbe", "startupProbe"] {
+            if let probe = c[kind] { c[kind] = defaultProbe(probe) }
+        }
         if let ports = c["ports"]?.arrayValue {
             c["ports"] = .array(ports.map { p in
                 var port = p
@@ -173,6 +176,21 @@ public enum Defaulting {
             })
         }
         return c
+    }
+
+    /// The apiserver's probe defaults (SetDefaults_Probe, SetDefaults_HTTPGetAction).
+    static func defaultProbe(_ probe: OrderedJSON) -> OrderedJSON {
+        var p = probe
+        if var http = p["httpGet"] {
+            if http["path"] == nil { http["path"] = .string("/") }
+            if http["scheme"] == nil { http["scheme"] = .string("HTTP") }
+            p["httpGet"] = http
+        }
+        for (field, value) in [("timeoutSeconds", 1), ("periodSeconds", 10), ("successThreshold", 1), ("failureThreshold", 3)]
+        where p[field] == nil || p[field]?.intValue == 0 {
+            p[field] = .int(Int64(value))
+        }
+        return p
     }
 
     /// No tag, or `:latest`, means pull Always (a digest means IfNotPresent).

@@ -15,15 +15,16 @@ public final class NodeFleet: Service {
     let initialNodes: Int
     let logger: Logger
     let heartbeat: Duration
-    /// Runs the pods; without one (no runtime), deleted pods are only finished off.
-    let runtime: PodRuntime?
+    /// Runs the pods.
+    let runtime: PodRuntime
+    /// The nodes' address as pods see it (the bridge's), and where pods' volumes live.
     let hostIP: String
     let podsDirectory: String
     private let agents = Mutex<[String: Task<Void, Never>]>([:])
     static let nodes = ResourceCatalog.find(kind: "Node")
 
     public init(registry: ObjectRegistry, initialNodes: Int, logger: Logger, heartbeat: Duration = .seconds(10),
-                runtime: PodRuntime? = nil, hostIP: String = "127.0.0.1", podsDirectory: String = "/var/lib/onekube/pods") {
+                runtime: PodRuntime, hostIP: String, podsDirectory: String) {
         self.registry = registry
         self.initialNodes = max(initialNodes, 1)
         self.logger = logger
@@ -60,7 +61,8 @@ public final class NodeFleet: Service {
         let names = store.list(ObjectScope(resource: "nodes")).items.map(\.key.name)
         let index = (0..<256).first { Self.nodeName($0) == name } ?? names.filter { $0 != name }.count
         return NodeRegistration(registry: registry, nodeName: name, controlPlane: name == Self.nodeName(0),
-                                podCIDR: "10.244.\(index % 256).0/24", logger: logger, heartbeat: heartbeat)
+                                podCIDR: "10.244.\(index % 256).0/24", internalIP: hostIP,
+                                logger: logger, heartbeat: heartbeat)
     }
 
     /// Starts or stops the agent of one node to match its object.
@@ -71,20 +73,15 @@ public final class NodeFleet: Service {
         let running = agents.withLock { $0[name] != nil }
         if shouldRun && !running {
             let registration = agent(for: name)
-            let terminator = PodTerminator(registry: registry, nodeName: name, logger: logger)
             let logger = self.logger
-            let pods = runtime.map { PodManager(context: NodeContext(registry: registry, runtime: $0, nodeName: name, hostIP: hostIP,
-                                                                     podsDirectory: podsDirectory, logger: logger.withNode(name))) }
+            let pods = PodManager(context: NodeContext(registry: registry, runtime: runtime, nodeName: name, hostIP: hostIP,
+                                                       podsDirectory: podsDirectory, logger: logger.withNode(name)))
             let task = Task {
                 do {
                     try registration.register()
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         group.addTask { try await registration.heartbeatLoop() }
-                        if let pods {
-                            group.addTask { try await pods.run() }
-                        } else {
-                            group.addTask { try await terminator.watchLoop() }
-                        }
+                        group.addTask { try await pods.run() }
                         try await group.next()
                         group.cancelAll()
                     }

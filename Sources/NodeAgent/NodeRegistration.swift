@@ -17,10 +17,13 @@ public final class NodeRegistration: Service {
     let podCIDR: String
     let logger: Logger
     let heartbeat: Duration
+    /// The address pods see as their host's (the bridge's); nil: the host's primary address.
+    let internalIP: String?
 
     public init(registry: ObjectRegistry, nodeName: String, controlPlane: Bool, podCIDR: String = "10.244.0.0/24",
-                logger: Logger, heartbeat: Duration = .seconds(10)) {
+                internalIP: String? = nil, logger: Logger, heartbeat: Duration = .seconds(10)) {
         self.registry = registry
+        self.internalIP = internalIP
         self.nodeName = nodeName
         self.controlPlane = controlPlane
         self.podCIDR = podCIDR
@@ -134,7 +137,7 @@ public final class NodeRegistration: Service {
                 condition("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
                 condition("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
             ])),
-            ("addresses", .array([.object([("type", .string("InternalIP")), ("address", .string(facts.internalIP))]),
+            ("addresses", .array([.object([("type", .string("InternalIP")), ("address", .string(internalIP ?? facts.internalIP))]),
                                   .object([("type", .string("Hostname")), ("address", .string(nodeName))])])),
             ("daemonEndpoints", .object([("kubeletEndpoint", .object([("Port", .int(10250))]))])),
             ("nodeInfo", .object([

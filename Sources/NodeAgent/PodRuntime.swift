@@ -85,6 +85,8 @@ public struct ContainerLaunch: Sendable, Equatable {
     public var mounts: [VolumeMount]
     public var memoryLimit: Int64
     public var milliCPULimit: Int64
+    /// requests.cpu: the container's weight against others when the CPU is contended (0: none asked).
+    public var milliCPURequest: Int64
     public var labels: [String: String]
 }
 
@@ -101,5 +103,17 @@ public struct RuntimeContainerState: Sendable, Equatable {
         self.oomKilled = oomKilled
         self.startedAt = startedAt
         self.finishedAt = finishedAt
+    }
+}
+
+/// Failures the kubelet reports with their own reasons.
+public enum PodRuntimeError: Error, CustomStringConvertible, Equatable {
+    /// imagePullPolicy Never and the image is not on the node (`ErrImageNeverPull`).
+    case imageNeverPull(String)
+
+    public var description: String {
+        switch self {
+        case .imageNeverPull(let reference): return "Container image \"\(reference)\" is not present with pull policy of Never"
+        }
     }
 }

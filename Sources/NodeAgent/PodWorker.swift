@@ -185,7 +185,8 @@ final class PodWorker: Sendable {
             let tracked = refresh(name, &state)
             guard let id = tracked.id else {
                 if tracked.waiting?.reason == "CrashLoopBackOff" || tracked.waiting?.reason == "ImagePullBackOff"
-                    || tracked.waiting?.reason == "ErrImagePull" || tracked.waiting?.reason == "CreateContainerConfigError" {
+                    || tracked.waiting?.reason == "ErrImagePull" || tracked.waiting?.reason == "CreateContainerConfigError"
+                    || tracked.waiting?.reason == "ErrImageNeverPull" || tracked.waiting?.reason == "CreateContainerError" {
                     await retryWaiting(container, in: pod, &state)
                 } else {
                     await start(container, in: pod, init: false, &state)
@@ -300,6 +301,12 @@ final class PodWorker: Sendable {
                     events.record(pod, reason: "Pulled", message: "Container image \"\(reference)\" already present on machine", fieldPath: path)
                 }
             }
+        } catch PodRuntimeError.imageNeverPull(let reference) {
+            let message = "\(PodRuntimeError.imageNeverPull(reference))"
+            context.events.record(pod, type: "Warning", reason: "ErrImageNeverPull", message: message, fieldPath: path)
+            context.events.record(pod, type: "Warning", reason: "Failed", message: "Error: ErrImageNeverPull", fieldPath: path)
+            waitAndRetry(name, reason: "ErrImageNeverPull", message: message, &state)
+            return
         } catch {
             context.events.record(pod, type: "Warning", reason: "Failed", message: "Failed to pull image \"\(reference)\": \(error)", fieldPath: path)
             context.events.record(pod, type: "Warning", reason: "Failed", message: "Error: ErrImagePull", fieldPath: path)
@@ -331,6 +338,7 @@ final class PodWorker: Sendable {
             stdinOnce: container["stdinOnce"]?.boolValue ?? false, sandboxID: sandbox.id,
             mounts: PodVolumes.mounts(container: container, volumes: state.volumes ?? [:]),
             memoryLimit: limits?["memory"].map(Quantity.bytes) ?? 0, milliCPULimit: limits?["cpu"].map(Quantity.milliCPU) ?? 0,
+            milliCPURequest: (container[path: ["resources", "requests", "cpu"]] ?? limits?["cpu"]).map(Quantity.milliCPU) ?? 0,
             labels: ["io.kubernetes.pod.name": pod.name, "io.kubernetes.pod.namespace": pod.namespace,
                      "io.kubernetes.pod.uid": uid, "io.kubernetes.container.name": name])
         let id: String

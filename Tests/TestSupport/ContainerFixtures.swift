@@ -7,7 +7,7 @@ public final class ContainerRegistry: @unchecked Sendable {
     public let registry: LocalRegistry
     let scratch: TemporaryDirectory
 
-    /// `busybox` (Cmd `sh`) and `luksa/kubia`, a busybox httpd on 8080 that answers
+    /// `busybox` (Cmd `sh`) and `luksa/kubia` (also as :v1 and :v2), a busybox httpd on 8080 that answers
     /// "You've hit <hostname>" as the book's kubia app does.
     public init() throws {
         scratch = try TemporaryDirectory("onekube-images")
@@ -22,12 +22,13 @@ public final class ContainerRegistry: @unchecked Sendable {
             layout: try scratch.sub("kubia"), layers: [LayerSource(directory: root), LayerSource(directory: app)], cmd: nil,
             entrypoint: ["sh", "-c", "echo \"You've hit $(hostname)\" > /www/index.html && exec httpd -f -p 8080 -h /www"],
             exposedPorts: ["8080/tcp"])
-        try registry.push(kubia, as: "luksa/kubia")
+        // The tags the book's later chapters roll between.
+        for tag in ["latest", "v1", "v2"] { try registry.push(kubia, as: "luksa/kubia", tag: tag) }
     }
 
     /// A daemon on its own data directory, bridge and CIDR that pulls Docker Hub names from here.
-    public func instance() throws -> OnekubeInstance {
-        try OnekubeInstance(arguments: ["--registry-mirror", "http://\(registry.host)"])
+    public func instance(arguments: [String] = []) throws -> OnekubeInstance {
+        try OnekubeInstance(arguments: ["--registry-mirror", "http://\(registry.host)"] + arguments)
     }
 }
 

@@ -94,7 +94,9 @@ public final class OnekubeInstance: @unchecked Sendable {
     public func start(_ arguments: [String] = []) throws -> ProcessResult {
         let result = try Run.checked(Self.binary, ["start", "--data-dir", dataDirectory, "--api-port", String(apiPort),
                                                    "--kubeconfig", kubeconfigPath, "--bridge", bridge, "--pod-cidr", podCIDR,
-                                                   "--service-cidr", serviceCIDR, "--lb-range", loadBalancerRange] + arguments)
+                                                   "--service-cidr", serviceCIDR, "--lb-range", loadBalancerRange,
+                                                   // Tests never reach Docker Hub: images come from local registries.
+                                                   "--registry-mirror-only"] + arguments)
         startResult = result
         return result
     }

@@ -20,6 +20,9 @@ struct StartCommand: AsyncParsableCommand {
     @Option(name: .customLong("registry-mirror"), help: "A registry mirror tried first for Docker Hub pulls (repeatable).")
     var registryMirrors: [String] = []
 
+    @Flag(name: .customLong("registry-mirror-only"), help: "Pull Docker Hub images from the mirrors only, never from Docker Hub itself (air-gapped machines).")
+    var registryMirrorOnly = false
+
     @Option(name: .customLong("insecure-registry"), help: "A registry host[:port] that may be reached over plain HTTP (repeatable).")
     var insecureRegistries: [String] = []
 
@@ -57,6 +60,7 @@ struct StartCommand: AsyncParsableCommand {
         var configuration = DaemonConfiguration(dataDirectory: data.resolved, registryMirrors: registryMirrors,
                                                 insecureRegistries: insecureRegistries, apiPort: apiPort, serviceCIDR: serviceCIDR)
         configuration.nodes = nodes
+        configuration.registryMirrorsOnly = registryMirrorOnly
         configuration.podEvictionTimeout = podEvictionTimeout
         configuration.nodeMonitorGracePeriod = max(nodeMonitorGracePeriod, 1)
         configuration.loadBalancerRange = loadBalancerRange
@@ -114,6 +118,7 @@ struct StartCommand: AsyncParsableCommand {
         if let loadBalancerAddress { arguments += ["--lb-address", loadBalancerAddress] }
         for mirror in registryMirrors { arguments += ["--registry-mirror", mirror] }
         for registry in insecureRegistries { arguments += ["--insecure-registry", registry] }
+        if registryMirrorOnly { arguments.append("--registry-mirror-only") }
         arguments += ["--bridge", bridge, "--pod-cidr", podCIDR]
         let environment = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }
         let pid = try ProcessSpawner.spawnDetached(

@@ -56,6 +56,8 @@ public struct ContainerConfiguration: Codable, Sendable, Equatable {
     public var sandboxID: String?
     /// Host paths bound in (optional in the record: containers made before binds had none).
     public var binds: [BindMount]?
+    /// The whole /etc/resolv.conf when it is not the host's (pods: the cluster DNS and search paths).
+    public var resolvConf: String?
     public var resources: ResourceLimits
     /// Opaque data of the API layer that created the container (Docker's request JSON).
     public var annotations: [String: String]
@@ -64,10 +66,11 @@ public struct ContainerConfiguration: Codable, Sendable, Equatable {
                 user: String, hostname: String, labels: [String: String] = [:], tty: Bool = false, openStdin: Bool = false,
                 stdinOnce: Bool = false, consoleSize: [Int] = [0, 0], stopSignal: String? = nil, stopTimeout: Int? = nil,
                 exposedPorts: [String] = [], portBindings: [PortBinding] = [], autoRemove: Bool = false,
-                networkDisabled: Bool = false, sandboxID: String? = nil, binds: [BindMount] = [],
+                networkDisabled: Bool = false, sandboxID: String? = nil, binds: [BindMount] = [], resolvConf: String? = nil,
                 resources: ResourceLimits = ResourceLimits(), annotations: [String: String] = [:]) {
         self.sandboxID = sandboxID
         self.binds = binds.isEmpty ? nil : binds
+        self.resolvConf = resolvConf
         self.image = image
         self.imageID = imageID
         self.layers = layers

@@ -56,7 +56,7 @@ public final class ExecInstance: Sendable {
 
     public var status: Status { state.withLock { $0.status } }
 
-    func kill() {
+    public func kill() {
         let pid = state.withLock { $0.status.running ? $0.status.pid : 0 }
         if pid > 0 { Glibc.kill(pid, SIGKILL) }
     }

@@ -48,7 +48,7 @@ extension ContainerService {
             }
             let address = sandbox?.address ?? attachment?.address
             forwarders = try await publish(config.portBindings, to: address, record: record)
-            try writeEtcFiles(directory: directory, hostname: config.hostname, address: address)
+            try writeEtcFiles(directory: directory, hostname: config.hostname, address: address, resolvConf: config.resolvConf)
             // As `docker run -v` does, a missing host directory is made.
             for bind in config.binds ?? [] where !FileSystem.exists(bind.source) {
                 try FileSystem.createDirectory(bind.source, mode: 0o755)
@@ -165,10 +165,10 @@ extension ContainerService {
 
     /// Written in place without fsync (on the start path, and rebuilt at every start): the
     /// container is not running, and its bind mounts must find the same files.
-    func writeEtcFiles(directory: String, hostname: String, address: IPv4Address?) throws {
-        let host = (try? FileSystem.readString("/etc/resolv.conf")) ?? ""
+    func writeEtcFiles(directory: String, hostname: String, address: IPv4Address?, resolvConf: String?) throws {
+        let resolver = resolvConf ?? EtcFiles.resolvConf(host: (try? FileSystem.readString("/etc/resolv.conf")) ?? "")
         for (name, text) in [("hostname", hostname + "\n"), ("hosts", EtcFiles.hosts(hostname: hostname, address: address?.description)),
-                             ("resolv.conf", EtcFiles.resolvConf(host: host))] {
+                             ("resolv.conf", resolver)] {
             try FileSystem.overwrite(directory + "/" + name, text)
         }
     }
