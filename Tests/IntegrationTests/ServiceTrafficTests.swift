@@ -103,6 +103,58 @@ struct ServiceTrafficTests {
             .compactMap { line in line.split(separator: " ").first { $0.contains("/") }.map(String.init) }
     }
 
+    /// The book's flow (section 2.3): the kubia RC exposed as a LoadBalancer answers on its
+    /// EXTERNAL-IP from every replica, and pods reach it by name through cluster DNS.
+    @Test func theBooksExposedReplicationControllerAnswersFromEveryReplica() throws {
+        let images = try ContainerRegistry()
+        let onekube = try images.instance()
+        #expect(try onekube.kubectl(["create", "-f", "-"], stdin: PodTests.kubiaRC).status == 0)
+        let exposed = try onekube.kubectl(["expose", "rc", "kubia", "--type=LoadBalancer", "--name", "kubia-http"])
+        #expect(exposed.stdout == "service/kubia-http exposed\n", "\(exposed)")
+        let service = try Self.addresses(onekube, "kubia-http")
+        #expect(service.external == onekube.loadBalancerIP(1))
+        var first = ""
+        try waitUntil(timeout: 60, "the kubia pod runs") {
+            first = try PodTests.readyPods(onekube, "app=kubia").first ?? ""
+            return !first.isEmpty
+        }
+        try waitUntil("the LoadBalancer answers from the pod") { (try? Self.curl("\(service.external):8080")) == "You've hit \(first)\n" }
+
+        #expect(try onekube.kubectl(["scale", "rc", "kubia", "--replicas=3"]).status == 0)
+        var pods: [String] = []
+        try waitUntil(timeout: 60, "three kubia pods run") {
+            pods = try PodTests.readyPods(onekube, "app=kubia")
+            return pods.count == 3
+        }
+        var answers = Set<String>()
+        try waitUntil("answers from all three") {
+            for _ in 0..<10 { if let answer = try? Self.curl("\(service.external):8080") { answers.insert(answer) } }
+            return answers == Set(pods.map { "You've hit \($0)\n" })
+        }
+        #expect(try Self.curl("\(service.clusterIP):8080").hasPrefix("You've hit kubia-"))
+        #expect(try Self.curl("127.0.0.1:\(service.nodePort)").hasPrefix("You've hit kubia-"))
+
+        // A pod reaches the service by name: its resolv.conf names cluster DNS.
+        let client = """
+            apiVersion: v1
+            kind: Pod
+            metadata:
+              name: client
+            spec:
+              restartPolicy: Never
+              containers:
+              - name: client
+                image: busybox
+                command: ["sh", "-c", "wget -qO- http://kubia-http.default.svc.cluster.local:8080/ && nslookup kubia-http.default.svc.cluster.local"]
+            """
+        #expect(try onekube.kubectl(["create", "-f", "-"], stdin: client).status == 0)
+        try waitUntil(timeout: 60, "the client pod finishes") {
+            ["Succeeded", "Failed"].contains(try PodTests.jsonpath(onekube, ["get", "pod", "client", "-o", "jsonpath={.status.phase}"]))
+        }
+        let logs = try onekube.kubectl(["logs", "client"]).stdout
+        #expect(logs.hasPrefix("You've hit kubia-") && logs.contains("Address: \(service.clusterIP)"), "\(logs)")
+    }
+
     @Test func clusterIPLoadBalancerAndNodePortReachTheEndpointsAndFollowThem() throws {
         let images = try ContainerRegistry()
         let onekube = try images.instance()
