@@ -110,7 +110,14 @@ public final class ServiceProxy: Service {
                         continuation.yield(ObjectKey(resource: "services", namespace: event.key.namespace, name: event.key.name))
                     }
                 }
-                let installed = await self.serve(keys)
+                // A port someone else holds (say a `docker run -p 8080:8080`) is tried again
+                // later, so the service starts listening once it is free.
+                let installed = await self.serve(keys, retry: { key, delay in
+                    Task {
+                        try? await Task.sleep(for: delay)
+                        continuation.yield(key)
+                    }
+                })
                 group.cancelAll()
                 return installed
             }
@@ -118,19 +125,33 @@ public final class ServiceProxy: Service {
         for (_, service) in installed { await release(service) }
     }
 
-    /// Reconciles services one at a time as their keys arrive; returns what is still open.
-    func serve(_ keys: AsyncStream<ObjectKey>) async -> [ObjectKey: Installed] {
+    /// Reconciles services one at a time as their keys arrive; returns what is still open. A
+    /// service left short of a listener or address is handed to `retry` with a delay that
+    /// doubles from 1 s to a minute.
+    func serve(_ keys: AsyncStream<ObjectKey>,
+               retry: @escaping @Sendable (ObjectKey, Duration) -> Void = { _, _ in }) async -> [ObjectKey: Installed] {
         var installed: [ObjectKey: Installed] = [:]
+        var failures: [ObjectKey: Int] = [:]
         for await key in keys {
             if Task.isCancelled { break }
             var current = installed[key] ?? Installed()
-            await reconcile(key, &current)
+            let complete = await reconcile(key, &current)
             installed[key] = current.listeners.isEmpty && current.localIPs.isEmpty ? nil : current
+            if complete {
+                failures[key] = nil
+            } else {
+                let count = (failures[key] ?? 0) + 1
+                failures[key] = count
+                retry(key, .seconds(min(60, 1 << min(count - 1, 6))))
+            }
         }
         return installed
     }
 
-    func reconcile(_ key: ObjectKey, _ installed: inout Installed) async {
+    /// Returns whether everything the service wants is in place.
+    @discardableResult
+    func reconcile(_ key: ObjectKey, _ installed: inout Installed) async -> Bool {
+        var complete = true
         let service = skipped.contains(key) ? nil : store.get(key)?.value
         let wanted = service.map { Self.wanted($0, nodeAddresses: nodeAddresses) } ?? []
         // Backends first, so a listener opened below routes from its first connection.
@@ -170,6 +191,7 @@ public final class ServiceProxy: Service {
             } catch {
                 logger.warning("cannot add a service address", metadata: ["service": "\(key.namespace)/\(key.name)",
                                                                           "address": "\(ip)", "error": "\(error)"])
+                complete = false
             }
         }
         for (address, name) in wanted where installed.listeners[address] == nil && serving.contains(address) {
@@ -180,8 +202,10 @@ public final class ServiceProxy: Service {
             } catch {
                 logger.warning("cannot listen for service", metadata: ["service": "\(key.namespace)/\(key.name)",
                                                                        "address": "\(address)", "error": "\(error)"])
+                complete = false
             }
         }
+        return complete
     }
 
     /// A ClusterIP is the service's own; the check guards against two services caught mid-swap.

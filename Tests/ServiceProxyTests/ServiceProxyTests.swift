@@ -16,13 +16,13 @@ final class FakeListeners: ListenerFactory, LocalAddresses, Sendable {
     }
     let open = Mutex<[String: ServiceBackends]>([:])
     let local = Mutex<Set<String>>([])
-    let refused: Set<String>
+    let refused: Mutex<Set<String>>
 
-    init(refusing refused: Set<String> = []) { self.refused = refused }
+    init(refusing refused: Set<String> = []) { self.refused = Mutex(refused) }
 
     func listen(host: String, port: Int, backends: ServiceBackends) async throws -> PortListener {
         let address = "\(host):\(port)"
-        if refused.contains(address) { throw POSIXError(.EADDRINUSE) }
+        if refused.withLock({ $0.contains(address) }) { throw POSIXError(.EADDRINUSE) }
         open.withLock { $0[address] = backends }
         return Listener(address: address, owner: self)
     }
@@ -75,6 +75,9 @@ struct ServiceProxyTests {
         #expect(fake.backends("127.0.1.1:8080").count == 2)
         #expect(Set(fake.backends("10.96.7.7:8080")) == ["10.244.0.5:8080", "10.244.0.6:8080"])
         #expect(fake.local.withLock { $0 } == ["10.96.7.7"], "node and LoadBalancer addresses are the host's already")
+        // The port in use comes free: the proxy tries again by itself.
+        fake.refused.withLock { $0 = [] }
+        try await wait("the freed port") { fake.addresses.contains("127.0.0.1:30080") }
 
         // The endpoints go away: the listeners close, the ClusterIP stays.
         try store.update(endpointsKey) { current in
