@@ -76,6 +76,23 @@ struct ServiceTrafficTests {
             """
     }
 
+    /// A listening socket on `host:port` (close it to free the port).
+    static func listen(_ host: String, _ port: Int) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr(host)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, Glibc.listen(fd, 4) == 0 else {
+            close(fd)
+            throw TestFailure("listen on \(host):\(port): errno \(errno)")
+        }
+        return fd
+    }
+
     static func apply(_ onekube: OnekubeInstance, _ yaml: String) throws {
         let result = try onekube.kubectl(["apply", "-f", "-"], stdin: yaml)
         guard result.status == 0 else { throw TestFailure("kubectl apply: \(result)\n\(yaml)") }
@@ -161,10 +178,15 @@ struct ServiceTrafficTests {
         let one = try Self.backend(onekube, "one")
         let two = try Self.backend(onekube, "two")
         try Self.apply(onekube, Self.service("kubia", type: "LoadBalancer", endpoints: [one.ip]))
+        // Someone else holds the second service's address and port at first: the proxy listens
+        // once it is free.
+        let squatter = try Self.listen(onekube.loadBalancerIP(2), 8080)
         try Self.apply(onekube, Self.service("other", type: "LoadBalancer", endpoints: [two.ip]))
         let kubia = try Self.addresses(onekube, "kubia")
         let other = try Self.addresses(onekube, "other")
         #expect(kubia.external == onekube.loadBalancerIP(1) && other.external == onekube.loadBalancerIP(2))
+        Thread.sleep(forTimeInterval: 0.5)
+        close(squatter)
 
         // Every way in answers from the endpoint; two LoadBalancers share port 8080.
         let hitOne = "You've hit \(one.hostname)\n"
