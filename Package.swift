@@ -83,7 +83,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "ServiceProxy", dependencies: [
-            "KubeModel", "ObjectStore", "Platform",
+            "KubeModel", "ObjectStore", "Platform", "PortForwarding",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -120,7 +120,7 @@ let package = Package(
         ]),
         .target(name: "Daemon", dependencies: [
             "DockerAPI", "Images", "HTTPServer", "Platform", "APIServer", "Controllers", "NodeAgent", "ObjectStore",
-            "Registry", "KubeModel", "SQLite", "ContainerRuntime", "NodeRuntime", "PodStreams",
+            "Registry", "KubeModel", "SQLite", "ContainerRuntime", "NodeRuntime", "PodStreams", "ServiceProxy", "ClusterDNS",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),

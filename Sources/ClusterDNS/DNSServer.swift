@@ -5,9 +5,10 @@ import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
-/// Cluster DNS over UDP: cluster names answered from the directory, everything else forwarded
-/// to the host's resolvers. Run as a `Service` bound to one address (kube-dns's ClusterIP in
-/// the daemon; a loopback address in tests).
+/// Cluster DNS over UDP and TCP (RFC 1035: resolvers retry over TCP when an answer is
+/// truncated, and some clients ask over TCP from the start): cluster names answered from the
+/// directory, everything else forwarded to the host's resolvers. Run as a `Service` bound to
+/// one address (kube-dns's ClusterIP in the daemon; a loopback address in tests).
 public final class DNSServer: Service, Sendable {
     public let host: String
     public let port: Int
@@ -22,25 +23,53 @@ public final class DNSServer: Service, Sendable {
         self.logger = logger
     }
 
-    /// The port actually bound (useful when asked for port 0).
+    /// The port actually bound (useful when asked for port 0; TCP takes the same one).
     public var localPort: Int? { boundPort.withLock { $0 } }
 
     public func run() async throws {
-        let responder = self.responder
-        let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .channelOption(.socketOption(.so_reuseaddr), value: 1)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(DNSChannelHandler(responder: responder))
-                }
-            }
-            .bind(host: host, port: port).get()
-        boundPort.withLock { $0 = channel.localAddress?.port }
-        logger.info("cluster DNS listening", metadata: ["address": "\(host):\(channel.localAddress?.port ?? port)"])
+        let (datagrams, streams) = try await bind()
+        let boundPort = datagrams.localAddress?.port ?? port
+        self.boundPort.withLock { $0 = boundPort }
+        logger.info("cluster DNS listening", metadata: ["address": "\(host):\(boundPort)", "protocols": "udp, tcp"])
         try await withTaskCancellationOrGracefulShutdownHandler {
-            try await channel.closeFuture.get()
+            try await datagrams.closeFuture.get()
+            try await streams.closeFuture.get()
         } onCancelOrGracefulShutdown: {
-            channel.close(promise: nil)
+            datagrams.close(promise: nil)
+            streams.close(promise: nil)
+        }
+    }
+
+    /// UDP, then TCP on the same port. Asked for any port (tests), the UDP port may be taken
+    /// for TCP: try another.
+    func bind() async throws -> (datagrams: Channel, streams: Channel) {
+        let responder = self.responder
+        var attempt = 0
+        while true {
+            attempt += 1
+            let datagrams = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .channelOption(.socketOption(.so_reuseaddr), value: 1)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(DNSChannelHandler(responder: responder))
+                    }
+                }
+                .bind(host: host, port: port).get()
+            do {
+                let streams = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                    .childChannelInitializer { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(DNSFrameDecoder()))
+                            try channel.pipeline.syncOperations.addHandler(DNSStreamHandler(responder: responder))
+                        }
+                    }
+                    .bind(host: host, port: datagrams.localAddress?.port ?? port).get()
+                return (datagrams, streams)
+            } catch {
+                try? await datagrams.close()
+                guard port == 0, attempt < 10 else { throw error }
+            }
         }
     }
 }
@@ -107,6 +136,36 @@ final class DNSChannelHandler: ChannelInboundHandler, Sendable {
         let channel = context.channel
         responder.respond(to: Array(envelope.data.readableBytesView)) { answer in
             channel.writeAndFlush(AddressedEnvelope(remoteAddress: remote, data: ByteBuffer(bytes: answer)), promise: nil)
+        }
+    }
+}
+
+/// DNS over TCP: each message follows its two-byte length (RFC 1035 4.2.2).
+struct DNSFrameDecoder: ByteToMessageDecoder {
+    typealias InboundOut = ByteBuffer
+
+    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt16.self),
+              let frame = buffer.getSlice(at: buffer.readerIndex + 2, length: Int(length)) else { return .needMoreData }
+        buffer.moveReaderIndex(forwardBy: 2 + Int(length))
+        context.fireChannelRead(Self.wrapInboundOut(frame))
+        return .continue
+    }
+}
+
+final class DNSStreamHandler: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    let responder: DNSResponder
+
+    init(responder: DNSResponder) { self.responder = responder }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let channel = context.channel
+        responder.respond(to: Array(Self.unwrapInboundIn(data).readableBytesView)) { answer in
+            var framed = ByteBuffer()
+            framed.writeInteger(UInt16(clamping: answer.count))
+            framed.writeBytes(answer.prefix(Int(UInt16.max)))
+            channel.writeAndFlush(framed, promise: nil)
         }
     }
 }

@@ -84,6 +84,11 @@ public enum Daemon {
         let workloadControllers: [ServiceGroupConfiguration.ServiceConfiguration] = ["ReplicationController", "ReplicaSet"].compactMap { kind in
             ReplicaSetController(registry: registry, kind: kind, logger: logger.withLabel("\(kind.lowercased())-controller")).map { .init(service: $0) }
         }
+        // Services' traffic (proxy, cluster DNS) on ClusterIPs this instance labels on lo.
+        let serviceNetworking = try ServiceNetworking(configuration: configuration, store: store, logger: logger)
+        serviceNetworking.sweep("startup")
+        defer { serviceNetworking.sweep("exit") }
+
         let group = ServiceGroup(configuration: .init(
             // Shut down in reverse: the APIs stop taking requests, then every container stops.
             services: [
@@ -105,7 +110,7 @@ public enum Daemon {
                 .init(service: JobController(registry: registry, logger: logger.withLabel("job-controller"))),
                 .init(service: LoadBalancerController(registry: registry, pool: loadBalancerPool, fixedAddress: configuration.loadBalancerAddress,
                                                       logger: logger.withLabel("load-balancer"))),
-            ] + workloadControllers,
+            ] + workloadControllers + serviceNetworking.services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         logger.info("onekube daemon starting", metadata: ["version": "\(OnekubeVersion.string)", "dataDir": "\(configuration.dataDirectory)"])

@@ -1,6 +1,7 @@
 import ContainerRuntime
 import Images
 import Platform
+import Registry
 
 /// Everything `onekube start` was told, and the paths that follow from the data directory.
 public struct DaemonConfiguration: Sendable {
@@ -28,6 +29,13 @@ public struct DaemonConfiguration: Sendable {
     /// Where LoadBalancer services' external addresses come from, or one address for all of them.
     public var loadBalancerRange = "127.0.1.0/24"
     public var loadBalancerAddress: String?
+
+    /// Cluster DNS: the kube-dns ClusterIP (the service CIDR's base + 10, 10.96.0.10 by default),
+    /// where the daemon answers `<svc>.<ns>.svc.cluster.local`; nil for an invalid CIDR.
+    public var clusterDNSServiceIP: String? {
+        Registry.IPv4Network(serviceCIDR).map { ServiceAllocator(serviceCIDR: $0).clusterDNSServiceIP }
+    }
+    public static let clusterDomain = "cluster.local"
 
     /// The bridge containers attach to, and the pod CIDR their addresses come from.
     public var bridge = RuntimeConfiguration.defaultBridge
@@ -60,7 +68,7 @@ public struct DaemonConfiguration: Sendable {
     public var databasePath: String { dataDirectory + "/state.db" }
 
     public func runtime() throws -> RuntimeConfiguration {
-        guard let network = IPv4Network(podCIDR) else {
+        guard let network = ContainerRuntime.IPv4Network(podCIDR) else {
             throw OnekubeError(.invalidArgument, "invalid --pod-cidr \(podCIDR): expected an IPv4 CIDR with a prefix of 8 to 30 bits")
         }
         guard !bridge.isEmpty, bridge.utf8.count <= 15, !bridge.contains("/"), !bridge.contains(" ") else {

@@ -65,8 +65,7 @@ public final class ServiceProxy: Service {
         let spec = service["spec"]
         let type = spec?["type"]?.stringValue ?? "ClusterIP"
         guard type != "ExternalName" else { return [] }
-        let clusterIPs = (spec?["clusterIPs"]?.arrayValue?.compactMap(\.stringValue) ?? [spec?["clusterIP"]?.stringValue].compactMap { $0 })
-            .filter { $0 != "None" && !$0.isEmpty && !$0.contains(":") }
+        let clusterIPs = Self.clusterIPs(service)
         let ingress = (service[path: ["status", "loadBalancer", "ingress"]]?.arrayValue ?? []).compactMap { $0["ip"]?.stringValue }
         let external = spec?["externalIPs"]?.arrayValue?.compactMap(\.stringValue) ?? []
         var result: [(ListenAddress, String)] = []
@@ -84,8 +83,16 @@ public final class ServiceProxy: Service {
         return result
     }
 
-    /// ClusterIPs must be on `lo` before they can be bound; loopback addresses already are.
-    static func needsLocalAddress(_ ip: String) -> Bool { !ip.hasPrefix("127.") }
+    /// The IPv4 ClusterIPs of a service. They go on `lo` for as long as the service exists,
+    /// listened on or not: a ClusterIP without endpoints then refuses connections at once
+    /// instead of sending them to the default route. LoadBalancer addresses (127/8, or the
+    /// `--lb-address` the host has) and NodePorts need nothing added.
+    static func clusterIPs(_ service: OrderedJSON) -> [String] {
+        let spec = service["spec"]
+        guard (spec?["type"]?.stringValue ?? "ClusterIP") != "ExternalName" else { return [] }
+        return (spec?["clusterIPs"]?.arrayValue?.compactMap(\.stringValue) ?? [spec?["clusterIP"]?.stringValue].compactMap { $0 })
+            .filter { $0 != "None" && !$0.isEmpty && !$0.contains(":") }
+    }
 
     public func run() async throws {
         let changes = try store.watch(ObjectScope(resource: "services"), after: store.currentRevision)
@@ -103,7 +110,14 @@ public final class ServiceProxy: Service {
                         continuation.yield(ObjectKey(resource: "services", namespace: event.key.namespace, name: event.key.name))
                     }
                 }
-                let installed = await self.serve(keys)
+                // A port someone else holds (say a `docker run -p 8080:8080`) is tried again
+                // later, so the service starts listening once it is free.
+                let installed = await self.serve(keys, retry: { key, delay in
+                    Task {
+                        try? await Task.sleep(for: delay)
+                        continuation.yield(key)
+                    }
+                })
                 group.cancelAll()
                 return installed
             }
@@ -111,22 +125,35 @@ public final class ServiceProxy: Service {
         for (_, service) in installed { await release(service) }
     }
 
-    /// Reconciles services one at a time as their keys arrive; returns what is still open.
-    func serve(_ keys: AsyncStream<ObjectKey>) async -> [ObjectKey: Installed] {
+    /// Reconciles services one at a time as their keys arrive; returns what is still open. A
+    /// service left short of a listener or address is handed to `retry` with a delay that
+    /// doubles from 1 s to a minute.
+    func serve(_ keys: AsyncStream<ObjectKey>,
+               retry: @escaping @Sendable (ObjectKey, Duration) -> Void = { _, _ in }) async -> [ObjectKey: Installed] {
         var installed: [ObjectKey: Installed] = [:]
+        var failures: [ObjectKey: Int] = [:]
         for await key in keys {
             if Task.isCancelled { break }
             var current = installed[key] ?? Installed()
-            await reconcile(key, &current)
+            let complete = await reconcile(key, &current)
             installed[key] = current.listeners.isEmpty && current.localIPs.isEmpty ? nil : current
+            if complete {
+                failures[key] = nil
+            } else {
+                let count = (failures[key] ?? 0) + 1
+                failures[key] = count
+                retry(key, .seconds(min(60, 1 << min(count - 1, 6))))
+            }
         }
         return installed
     }
 
-    func reconcile(_ key: ObjectKey, _ installed: inout Installed) async {
+    /// Returns whether everything the service wants is in place.
+    @discardableResult
+    func reconcile(_ key: ObjectKey, _ installed: inout Installed) async -> Bool {
+        var complete = true
         let service = skipped.contains(key) ? nil : store.get(key)?.value
         let wanted = service.map { Self.wanted($0, nodeAddresses: nodeAddresses) } ?? []
-        let wantedAddresses = Set(wanted.map(\.0))
         // Backends first, so a listener opened below routes from its first connection.
         let endpoints = store.get(ObjectKey(resource: "endpoints", namespace: key.namespace, name: key.name))?.value
         let affinity = service?[path: ["spec", "sessionAffinity"]]?.stringValue == "ClientIP"
@@ -139,30 +166,46 @@ public final class ServiceProxy: Service {
         }
         for name in installed.backends.keys where !wanted.contains(where: { $0.1 == name }) { installed.backends[name] = nil }
 
-        for (address, listener) in installed.listeners where !wantedAddresses.contains(address) {
+        // A port without ready endpoints is not listened on, so that connecting is refused at
+        // once by the kernel (kube-proxy REJECTs them); a connection accepted just before the
+        // last endpoint went away is reset by the forwarder.
+        let serving = Set(wanted.filter { !(installed.backends[$0.1]?.isEmpty ?? true) }.map(\.0))
+        for (address, listener) in installed.listeners where !serving.contains(address) {
             await listener.stop()
             installed.listeners[address] = nil
             logger.debug("stopped listening", metadata: ["service": "\(key.namespace)/\(key.name)", "address": "\(address)"])
         }
-        let wantedIPs = Set(wanted.map(\.0.host).filter(Self.needsLocalAddress))
+        let wantedIPs = Set(service.map(Self.clusterIPs) ?? [])
         for ip in installed.localIPs.subtracting(wantedIPs) where !otherServicesUse(ip, except: key) {
-            try? addresses.remove(ip)
+            do {
+                try addresses.remove(ip)
+            } catch {
+                logger.warning("cannot remove a service address", metadata: ["address": "\(ip)", "error": "\(error)"])
+            }
         }
         installed.localIPs = installed.localIPs.intersection(wantedIPs)
-        for (address, name) in wanted where installed.listeners[address] == nil {
+        for ip in wantedIPs.subtracting(installed.localIPs) {
+            do {
+                try addresses.add(ip)
+                installed.localIPs.insert(ip)
+            } catch {
+                logger.warning("cannot add a service address", metadata: ["service": "\(key.namespace)/\(key.name)",
+                                                                          "address": "\(ip)", "error": "\(error)"])
+                complete = false
+            }
+        }
+        for (address, name) in wanted where installed.listeners[address] == nil && serving.contains(address) {
             guard let backends = installed.backends[name] else { continue }
             do {
-                if Self.needsLocalAddress(address.host), !installed.localIPs.contains(address.host) {
-                    try addresses.add(address.host)
-                    installed.localIPs.insert(address.host)
-                }
                 installed.listeners[address] = try await factory.listen(host: address.host, port: address.port, backends: backends)
                 logger.debug("listening", metadata: ["service": "\(key.namespace)/\(key.name)", "address": "\(address)"])
             } catch {
                 logger.warning("cannot listen for service", metadata: ["service": "\(key.namespace)/\(key.name)",
                                                                        "address": "\(address)", "error": "\(error)"])
+                complete = false
             }
         }
+        return complete
     }
 
     /// A ClusterIP is the service's own; the check guards against two services caught mid-swap.
@@ -174,6 +217,12 @@ public final class ServiceProxy: Service {
 
     func release(_ installed: Installed) async {
         for listener in installed.listeners.values { await listener.stop() }
-        for ip in installed.localIPs { try? addresses.remove(ip) }
+        for ip in installed.localIPs {
+            do {
+                try addresses.remove(ip)
+            } catch {
+                logger.warning("cannot remove a service address", metadata: ["address": "\(ip)", "error": "\(error)"])
+            }
+        }
     }
 }

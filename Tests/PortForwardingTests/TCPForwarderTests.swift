@@ -96,6 +96,32 @@ struct TCPForwarderTests {
         #expect(throws: TestFailure.self) { try Self.exchange(port: port, "after stop") }
     }
 
+    @Test func noBackendResetsTheConnectionAtOnce() async throws {
+        let refused = try SocketAddress(ipAddress: "127.0.0.1", port: try freePort())
+        let forwarder = try await TCPForwarder.start(host: "127.0.0.1", port: 0, backends: { _ in [refused] }, logger: Logger(label: "forwarder-test"))
+        let port = try #require(forwarder.localAddress.port)
+        let started = Date()
+        let outcome = try await Task.detached { () -> Int32 in
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(fd) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard connected == 0 else { throw TestFailure("connect to the forwarder") }
+            var timeout = timeval(tv_sec: 5, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var byte: UInt8 = 0
+            return read(fd, &byte, 1) < 0 ? errno : 0
+        }.value
+        #expect(outcome == ECONNRESET, "every backend refused: the client sees a reset, not an empty answer")
+        #expect(Date().timeIntervalSince(started) < 2)
+        await forwarder.stop()
+    }
+
     @Test func aPortInUseFailsAtStart() async throws {
         let first = try await TCPForwarder.start(host: "127.0.0.1", port: 0, backends: { _ in [] }, logger: Logger(label: "t"))
         let port = try #require(first.localAddress.port)

@@ -16,13 +16,13 @@ final class FakeListeners: ListenerFactory, LocalAddresses, Sendable {
     }
     let open = Mutex<[String: ServiceBackends]>([:])
     let local = Mutex<Set<String>>([])
-    let refused: Set<String>
+    let refused: Mutex<Set<String>>
 
-    init(refusing refused: Set<String> = []) { self.refused = refused }
+    init(refusing refused: Set<String> = []) { self.refused = Mutex(refused) }
 
     func listen(host: String, port: Int, backends: ServiceBackends) async throws -> PortListener {
         let address = "\(host):\(port)"
-        if refused.contains(address) { throw POSIXError(.EADDRINUSE) }
+        if refused.withLock({ $0.contains(address) }) { throw POSIXError(.EADDRINUSE) }
         open.withLock { $0[address] = backends }
         return Listener(address: address, owner: self)
     }
@@ -64,14 +64,35 @@ struct ServiceProxyTests {
         let proxy = ServiceProxy(store: store, factory: fake, addresses: fake, nodeAddresses: ["127.0.0.1", "10.88.0.1"], logger: Logger(label: "proxy"))
         let task = Task { try await proxy.run() }
 
-        // A port in use on one address does not keep the others from listening; UDP is not proxied.
-        try await wait("three listeners") { fake.addresses == ["10.96.7.7:8080", "127.0.1.1:8080", "10.88.0.1:30080"] }
-        #expect(fake.local.withLock { $0 } == ["10.96.7.7", "10.88.0.1"])
-        #expect(fake.backends("127.0.1.1:8080").isEmpty, "no endpoints yet: nothing to connect to")
+        // No endpoints yet: the ClusterIP is made local (so connecting is refused by the kernel,
+        // not routed away) but nothing listens.
+        try await wait("the ClusterIP on lo") { fake.local.withLock { $0 } == ["10.96.7.7"] }
+        #expect(fake.addresses.isEmpty, "no endpoints: nothing listens")
 
+        // A port in use on one address does not keep the others from listening; UDP is not proxied.
         try store.create(endpointsKey, try json(#"{"metadata":{"name":"kubia-http","namespace":"default"},"subsets":[{"addresses":[{"ip":"10.244.0.5"},{"ip":"10.244.0.6"}],"ports":[{"name":"http","port":8080}]}]}"#))
-        try await wait("the endpoints") { fake.backends("127.0.1.1:8080").count == 2 }
+        try await wait("three listeners") { fake.addresses == ["10.96.7.7:8080", "127.0.1.1:8080", "10.88.0.1:30080"] }
+        #expect(fake.backends("127.0.1.1:8080").count == 2)
         #expect(Set(fake.backends("10.96.7.7:8080")) == ["10.244.0.5:8080", "10.244.0.6:8080"])
+        #expect(fake.local.withLock { $0 } == ["10.96.7.7"], "node and LoadBalancer addresses are the host's already")
+        // The port in use comes free: the proxy tries again by itself.
+        fake.refused.withLock { $0 = [] }
+        try await wait("the freed port") { fake.addresses.contains("127.0.0.1:30080") }
+
+        // The endpoints go away: the listeners close, the ClusterIP stays.
+        try store.update(endpointsKey) { current in
+            var next = current.value
+            next["subsets"] = .array([])
+            return next
+        }
+        try await wait("no listeners") { fake.addresses.isEmpty }
+        #expect(fake.local.withLock { $0 } == ["10.96.7.7"])
+        try store.update(endpointsKey) { current in
+            var next = current.value
+            next["subsets"] = try json(#"[{"addresses":[{"ip":"10.244.0.7"}],"ports":[{"name":"http","port":8080}]}]"#)
+            return next
+        }
+        try await wait("listening again") { fake.backends("127.0.1.1:8080") == ["10.244.0.7:8080"] }
 
         // Back to ClusterIP: the LoadBalancer and NodePort listeners close.
         try store.update(serviceKey) { current in

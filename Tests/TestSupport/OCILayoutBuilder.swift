@@ -169,7 +169,7 @@ public enum OCILayoutBuilder {
         try fm.copyItem(atPath: busybox, toPath: root + "/bin/busybox")
         for applet in ["sh", "ls", "echo", "cat", "ps", "hostname", "sleep", "env", "id", "httpd", "nc", "wget", "true", "false",
                        "head", "tail", "mkdir", "stty", "tty", "mount", "kill", "ip", "wc", "grep", "uname", "whoami", "printf", "stat",
-                       "test", "touch", "rm", "date"] {
+                       "test", "touch", "rm", "date", "nslookup"] {
             try fm.linkItem(atPath: root + "/bin/busybox", toPath: root + "/bin/" + applet)
         }
         try fm.createSymbolicLink(atPath: root + "/usr/bin/env", withDestinationPath: "/bin/busybox")

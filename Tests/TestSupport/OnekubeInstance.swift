@@ -32,6 +32,15 @@ public final class OnekubeInstance: @unchecked Sendable {
     /// that instances of parallel tests never share a network.
     public let bridge: String
     public let podCIDR: String
+    /// Likewise a service CIDR (a /24 in 10.150.0.0–10.199.255.0, clear of the default
+    /// 10.96.0.0/12 and of the pod CIDRs) and a LoadBalancer pool (a /24 in 127.100–199.x), since
+    /// the service proxy binds ClusterIPs, LoadBalancer addresses and cluster DNS on the host.
+    public let serviceCIDR: String
+    public let loadBalancerRange: String
+    /// The ClusterIP `offset` addresses into the service CIDR: 1 is `kubernetes`, 10 `kube-dns`.
+    public func serviceIP(_ offset: Int) -> String { serviceCIDR.split(separator: ".").prefix(3).joined(separator: ".") + ".\(offset)" }
+    /// The `n`th LoadBalancer address of the pool (1 is the first handed out).
+    public func loadBalancerIP(_ n: Int) -> String { loadBalancerRange.split(separator: ".").prefix(3).joined(separator: ".") + ".\(n)" }
 
     public init(start: Bool = true, arguments: [String] = []) throws {
         _ = Self.abandonedInstancesStopped
@@ -41,6 +50,8 @@ public final class OnekubeInstance: @unchecked Sendable {
         let slot = Self.nextSlot()
         bridge = "okt\(getpid() % 10000)-\(slot)"
         podCIDR = "10.\(200 + Int(getpid()) % 50).\(slot % 256).0/24"
+        serviceCIDR = "10.\(150 + Int(getpid()) % 50).\(slot % 256).0/24"
+        loadBalancerRange = "127.\(100 + Int(getpid()) % 100).\(slot % 256).0/24"
         apiPort = try freePort()
         kubeconfigPath = scratch.path + "/kubeconfig"
         if start { try self.start(arguments) }
@@ -83,6 +94,7 @@ public final class OnekubeInstance: @unchecked Sendable {
     public func start(_ arguments: [String] = []) throws -> ProcessResult {
         let result = try Run.checked(Self.binary, ["start", "--data-dir", dataDirectory, "--api-port", String(apiPort),
                                                    "--kubeconfig", kubeconfigPath, "--bridge", bridge, "--pod-cidr", podCIDR,
+                                                   "--service-cidr", serviceCIDR, "--lb-range", loadBalancerRange,
                                                    // Tests never reach Docker Hub: images come from local registries.
                                                    "--registry-mirror-only"] + arguments)
         startResult = result

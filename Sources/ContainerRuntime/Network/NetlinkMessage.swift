@@ -4,7 +4,7 @@ struct NetlinkMessage {
 
     // Message types and flags.
     static let newLink: UInt16 = 16, delLink: UInt16 = 17, getLink: UInt16 = 18
-    static let newAddr: UInt16 = 20, newRoute: UInt16 = 24
+    static let newAddr: UInt16 = 20, delAddr: UInt16 = 21, getAddr: UInt16 = 22, newRoute: UInt16 = 24
     static let error: UInt16 = 2, done: UInt16 = 3
     static let request: UInt16 = 0x1, ack: UInt16 = 0x4, dump: UInt16 = 0x300
     static let excl: UInt16 = 0x200, create: UInt16 = 0x400
@@ -13,7 +13,7 @@ struct NetlinkMessage {
     static let iflaAddress: UInt16 = 1, iflaIfname: UInt16 = 3, iflaMTU: UInt16 = 4, iflaMaster: UInt16 = 10
     static let iflaLinkinfo: UInt16 = 18, iflaNetNSPid: UInt16 = 19, iflaNetNSFd: UInt16 = 28
     static let iflaInfoKind: UInt16 = 1, iflaInfoData: UInt16 = 2, vethInfoPeer: UInt16 = 1
-    static let ifaAddress: UInt16 = 1, ifaLocal: UInt16 = 2, ifaBroadcast: UInt16 = 4
+    static let ifaAddress: UInt16 = 1, ifaLocal: UInt16 = 2, ifaLabel: UInt16 = 3, ifaBroadcast: UInt16 = 4
     static let rtaGateway: UInt16 = 5
     static let nested: UInt16 = 0x8000
 

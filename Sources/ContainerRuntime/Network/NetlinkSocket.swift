@@ -100,11 +100,13 @@ public final class NetlinkSocket {
 
     // MARK: addresses and routes
 
-    /// Adds `address/prefix` to a link; an address it already has is fine.
-    public func addAddress(_ address: IPv4Address, prefixLength: Int, index: Int32, name: String) throws(SystemError) {
+    /// Adds `address/prefix` to a link; an address it already has is fine. A `label` (which must
+    /// start with the link's name, e.g. `lo:ok1234`) marks whose address it is.
+    public func addAddress(_ address: IPv4Address, prefixLength: Int, index: Int32, name: String, label: String? = nil) throws(SystemError) {
         var body = NetlinkMessage.ifaddr(family: UInt8(AF_INET), prefixLength: UInt8(prefixLength), index: index)
         body += NetlinkMessage.attribute(NetlinkMessage.ifaLocal, address.bytes)
         body += NetlinkMessage.attribute(NetlinkMessage.ifaAddress, address.bytes)
+        if let label { body += NetlinkMessage.attribute(NetlinkMessage.ifaLabel, string: label) }
         if prefixLength < 31 {
             let broadcast = IPv4Address(address.value | ~IPv4Network.mask(prefixLength))
             body += NetlinkMessage.attribute(NetlinkMessage.ifaBroadcast, broadcast.bytes)
@@ -114,6 +116,48 @@ public final class NetlinkSocket {
         } catch where error.errno == EEXIST {
             return
         }
+    }
+
+    public struct Address: Sendable, Equatable {
+        public var address: IPv4Address
+        public var prefixLength: Int
+        public var index: Int32
+        /// The IPv4 label (the link's name unless one was given).
+        public var label: String
+    }
+
+    /// The IPv4 addresses of one link.
+    public func addresses(index: Int32) throws(SystemError) -> [Address] {
+        let message = NetlinkMessage(type: NetlinkMessage.getAddr, flags: NetlinkMessage.request | NetlinkMessage.dump,
+                                     body: NetlinkMessage.ifaddr(family: UInt8(AF_INET), prefixLength: 0, index: 0))
+        var result: [Address] = []
+        for (type, payload) in try transact(message, dump: true, what: "list addresses") where type == NetlinkMessage.newAddr && payload.count >= 8 {
+            let linkIndex = Int32(bitPattern: NetlinkMessage.readLE(payload, at: 4, as: UInt32.self))
+            guard linkIndex == index, payload[payload.startIndex] == UInt8(AF_INET) else { continue }
+            var local: IPv4Address?
+            var label = ""
+            for (attr, data) in NetlinkMessage.attributes(payload.dropFirst(8)) {
+                switch attr {
+                case NetlinkMessage.ifaLocal where data.count == 4:
+                    local = IPv4Address(data.reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
+                case NetlinkMessage.ifaLabel: label = NetlinkMessage.string(data)
+                default: break
+                }
+            }
+            if let local { result.append(Address(address: local, prefixLength: Int(payload[payload.startIndex + 1]), index: linkIndex, label: label)) }
+        }
+        return result
+    }
+
+    /// Removes `address/prefix` from a link; with a `label`, only if the address carries it (the
+    /// kernel compares).
+    public func deleteAddress(_ address: IPv4Address, prefixLength: Int, index: Int32, name: String, label: String? = nil) throws(SystemError) {
+        var body = NetlinkMessage.ifaddr(family: UInt8(AF_INET), prefixLength: UInt8(prefixLength), index: index)
+        body += NetlinkMessage.attribute(NetlinkMessage.ifaLocal, address.bytes)
+        body += NetlinkMessage.attribute(NetlinkMessage.ifaAddress, address.bytes)
+        if let label { body += NetlinkMessage.attribute(NetlinkMessage.ifaLabel, string: label) }
+        try ack(NetlinkMessage(type: NetlinkMessage.delAddr, flags: NetlinkMessage.request | NetlinkMessage.ack, body: body),
+                what: "delete address \(address)", name: name)
     }
 
     public func addDefaultRoute(via gateway: IPv4Address) throws(SystemError) {

@@ -1,0 +1,89 @@
+import ClusterDNS
+import ContainerRuntime
+import Logging
+import ObjectStore
+import Platform
+import ServiceLifecycle
+import ServiceProxy
+
+/// Services' traffic: the userspace proxy for every TCP service port, and cluster DNS on the
+/// kube-dns ClusterIP. Both need their ClusterIPs on `lo`, labelled for this instance so that
+/// startup and stop sweep exactly what this instance (or a crashed run of it) left there.
+struct ServiceNetworking {
+    let loopback: LoopbackAddresses
+    let services: [ServiceGroupConfiguration.ServiceConfiguration]
+    let logger: Logger
+
+    /// NodePorts listen on 0.0.0.0, as kube-proxy's default (every local address, iptables
+    /// mode): `curl <node-ip>:<nodePort>` and `curl localhost:<nodePort>` both work, and all of
+    /// onekube's nodes share this host's addresses anyway.
+    static let nodePortAddress = "0.0.0.0"
+
+    init(configuration: DaemonConfiguration, store: ObjectStore, logger: Logger) throws {
+        self.logger = logger
+        loopback = LoopbackAddresses(dataDirectory: configuration.dataDirectory)
+        guard let dnsIP = configuration.clusterDNSServiceIP else {
+            throw OnekubeError(.invalidArgument, "invalid --service-cidr \(configuration.serviceCIDR)")
+        }
+        let addresses = LoopbackServiceAddresses(loopback: loopback)
+        let proxy = ServiceProxy(store: store, factory: TCPListenerFactory(logger: logger.withLabel("service-proxy")),
+                                 addresses: addresses, nodeAddresses: [Self.nodePortAddress],
+                                 skipping: [ObjectKey(resource: "services", namespace: "kube-system", name: "kube-dns")],
+                                 logger: logger.withLabel("service-proxy"))
+        let dns = DNSServer(host: dnsIP, records: ClusterRecords(domain: DaemonConfiguration.clusterDomain, directory: ClusterDirectory(store: store)),
+                            upstream: UpstreamResolvers.fromResolvConf(excluding: [dnsIP]), logger: logger.withLabel("cluster-dns"))
+        // Without cluster DNS (its address or port 53 taken) the rest of the cluster still works:
+        // its failure is logged, not fatal.
+        services = [.init(service: proxy),
+                    .init(service: AddressedService(address: dnsIP, addresses: addresses, service: dns, logger: logger.withLabel("cluster-dns")),
+                          successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore)]
+    }
+
+    /// Removes every address with this instance's label: at startup what an earlier run left
+    /// (kill -9, power loss) before anything binds; at exit whatever a failed stop kept.
+    func sweep(_ when: String) {
+        do {
+            let removed = try loopback.removeAll()
+            if !removed.isEmpty { logger.info("removed service addresses from lo", metadata: ["when": "\(when)", "addresses": "\(removed)"]) }
+        } catch {
+            logger.warning("cannot remove service addresses from lo", metadata: ["label": "\(loopback.label)", "error": "\(error)"])
+        }
+    }
+}
+
+/// The proxy's LocalAddresses on netlink.
+struct LoopbackServiceAddresses: LocalAddresses {
+    let loopback: LoopbackAddresses
+    func add(_ ip: String) throws { try loopback.add(ip) }
+    func remove(_ ip: String) throws { try loopback.remove(ip) }
+}
+
+/// Runs a service bound to an address of its own on `lo`: added before, removed after.
+struct AddressedService: Service {
+    let address: String
+    let addresses: LocalAddresses
+    let service: any Service
+    let logger: Logger
+
+    func run() async throws {
+        do {
+            try addresses.add(address)
+        } catch {
+            logger.error("cannot serve on its address", metadata: ["address": "\(address)", "error": "\(error)"])
+            throw error
+        }
+        defer {
+            do {
+                try addresses.remove(address)
+            } catch {
+                logger.warning("cannot remove its address", metadata: ["address": "\(address)", "error": "\(error)"])
+            }
+        }
+        do {
+            try await service.run()
+        } catch {
+            logger.error("stopped", metadata: ["address": "\(address)", "error": "\(error)"])
+            throw error
+        }
+    }
+}

@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# Service traffic: a busybox httpd behind a LoadBalancer service (onekube's userspace proxy)
+# against the same httpd reached straight at its container IP, and podman's `-p` port
+# publishing of the same httpd, in one run; prints a Markdown section for bench/RESULTS.md.
+# Needs root, wrk, curl, skopeo, docker-registry, kubectl and podman (apt-get).
+# usage: sudo bench/services.sh [path/to/onekube]   (default: a release build, made if missing)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ONEKUBE="${1:-}"
+BUILD="release build"
+if [ -z "$ONEKUBE" ]; then
+    swift build -c release --static-swift-stdlib --product onekube >/dev/null
+    ONEKUBE="$(swift build -c release --static-swift-stdlib --show-bin-path)/onekube"
+fi
+case "$ONEKUBE" in *debug*) BUILD="debug build";; esac
+WORK="/tmp/oksvc-$$"
+mkdir -p "$WORK"
+DATA="$WORK/data"
+PODMAN=(podman --root "$WORK/podman-root" --runroot "$WORK/podman-run" --runtime runc)
+cleanup() {
+    "$ONEKUBE" stop --data-dir "$DATA" --timeout 30 >/dev/null 2>&1 || true
+    [ -n "${REGISTRY_PID:-}" ] && kill "$REGISTRY_PID" 2>/dev/null || true
+    "${PODMAN[@]}" rm -af -t 0 >/dev/null 2>&1 || true
+    "${PODMAN[@]}" system reset -f >/dev/null 2>&1 || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+DURATION="${DURATION:-10}"
+freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# The image: Debian's busybox-static, served to onekube by a local registry, loaded into podman.
+python3 bench/make-busybox.py "$WORK/layout"
+PORT=$(freeport)
+cat > "$WORK/registry.yml" <<YAML
+version: 0.1
+log: {level: error}
+storage: {filesystem: {rootdirectory: $WORK/registry}}
+http: {addr: 127.0.0.1:$PORT}
+YAML
+docker-registry serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
+REGISTRY_PID=$!
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$PORT/v2/" >/dev/null && break; sleep 0.05; done
+skopeo copy -q --dest-tls-verify=false "oci:$WORK/layout:latest" "docker://127.0.0.1:$PORT/library/busybox:latest"
+
+# Its own networks, so that it runs beside other instances.
+export ONEKUBE_DATA_DIR="$DATA"
+export KUBECONFIG="$WORK/kubeconfig"
+"$ONEKUBE" start --data-dir "$DATA" --bridge okbsvc0 --pod-cidr 10.253.0.0/24 --service-cidr 10.252.0.0/24 \
+    --lb-range 127.252.0.0/24 --registry-mirror "http://127.0.0.1:$PORT" --api-port "$(freeport)" --kubeconfig "$KUBECONFIG" >/dev/null
+"$ONEKUBE" docker pull -q busybox >/dev/null
+# index.html: a small answer; big: 256 MiB for the download.
+HTTPD='mkdir -p /www && echo hello > /www/index.html && head -c 268435456 /dev/zero > /www/big && exec httpd -f -p 8080 -h /www'
+"$ONEKUBE" docker run -d --name web busybox sh -c "$HTTPD" >/dev/null
+POD_IP=$("$ONEKUBE" docker inspect -f '{{.NetworkSettings.IPAddress}}' web)
+kubectl apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  type: LoadBalancer
+  ports: [{port: 8080, targetPort: 8080}]
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: web}
+subsets: [{addresses: [{ip: $POD_IP}], ports: [{port: 8080}]}]
+YAML
+START=$(date +%s.%N)
+until LB_IP=$(kubectl get svc web -o 'jsonpath={.status.loadBalancer.ingress[0].ip}') && [ -n "$LB_IP" ]; do sleep 0.01; done
+ASSIGNED=$(echo "$(date +%s.%N) - $START" | bc -l)
+for _ in $(seq 500); do curl -fs "http://$LB_IP:8080/" >/dev/null && break; sleep 0.02; done
+
+"${PODMAN[@]}" pull -q "oci:$WORK/layout:latest" >/dev/null
+"${PODMAN[@]}" tag "localhost$WORK/layout:latest" localhost/bench-busybox:latest
+PODMAN_PORT=$(freeport)
+"${PODMAN[@]}" run -d --name web --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 -p "127.0.0.1:$PODMAN_PORT:8080" \
+    localhost/bench-busybox sh -c "$HTTPD" >/dev/null
+for _ in $(seq 500); do curl -fs "http://127.0.0.1:$PODMAN_PORT/" >/dev/null && break; sleep 0.02; done
+
+TARGETS=("onekube LoadBalancer $LB_IP:8080" "container IP $POD_IP:8080 (direct)" "podman -p 127.0.0.1:$PODMAN_PORT")
+ADDRESSES=("$LB_IP:8080" "$POD_IP:8080" "127.0.0.1:$PODMAN_PORT")
+
+# wrk's summary for one target: requests/s, p50 and p99 latency (µs), errors.
+measure() { # address connections
+    wrk -t1 -c"$2" -d"${DURATION}s" --latency "http://$1/" > "$WORK/wrk.txt" 2>&1 || true
+    python3 - "$WORK/wrk.txt" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+def us(v):
+    n, unit = float(re.match(r"[\d.]+", v).group()), re.sub(r"[\d.]+", "", v)
+    return n * {"us": 1, "ms": 1e3, "s": 1e6}[unit]
+rps = re.search(r"Requests/sec:\s+([\d.]+)", text)
+p50 = re.search(r"50%\s+(\S+)", text)
+p99 = re.search(r"99%\s+(\S+)", text)
+errors = re.search(r"Socket errors: (.*)", text)
+non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+print("%.0f %.0f %.0f %s" % (float(rps.group(1)) if rps else 0, us(p50.group(1)) if p50 else 0, us(p99.group(1)) if p99 else 0,
+      "none" if not errors and not non2xx else ((errors.group(1) if errors else "") + (" non-2xx " + non2xx.group(1) if non2xx else "")).replace(" ", "_")))
+PY
+}
+download() { # address → MB/s, the median of 5
+    for _ in 1 2 3 4 5; do curl -s -o /dev/null -w '%{speed_download}\n' "http://$1/big"; done | sort -n | sed -n 3p |
+        awk '{printf "%.0f", $1/1048576}'
+}
+
+echo "## $(date -u +%Y-%m-%d) services on $(uname -n): $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), kernel $(uname -r)"
+echo
+echo "onekube $("$ONEKUBE" --version) ($BUILD), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2), $(curl --version | head -1 | cut -d' ' -f1-2), $(podman --version) with $(runc --version | head -1) (rootful, netavark/CNI port mapping)."
+echo "Load average before the run: $(cut -d' ' -f1-3 /proc/loadavg) (the figures move with whatever else runs on the machine)."
+echo "The same busybox httpd (\`httpd -f -p 8080\`, one connection per request) behind each; wrk runs ${DURATION} s per row."
+echo
+printf 'EXTERNAL-IP assigned %.0f ms after the Service was created (goal ≤ 1 s).\n\n' "$(echo "$ASSIGNED * 1000" | bc -l)"
+echo "| path | small GET, 1 connection: req/s | p50 | p99 | 16 connections: req/s | 256 MiB download |"
+echo "|:---|---:|---:|---:|---:|---:|"
+declare -A RPS1 P50 RPS16 MBS
+for i in 0 1 2; do
+    read -r rps1 p50 p99 err1 <<<"$(measure "${ADDRESSES[$i]}" 1)"
+    read -r rps16 _ _ err16 <<<"$(measure "${ADDRESSES[$i]}" 16)"
+    mbs=$(download "${ADDRESSES[$i]}")
+    RPS1[$i]=$rps1; P50[$i]=$p50; RPS16[$i]=$rps16; MBS[$i]=$mbs
+    note=""
+    [ "$err1" != none ] || [ "$err16" != none ] && note=" (errors: $err1 / $err16)"
+    echo "| ${TARGETS[$i]}$note | $rps1 | $p50 µs | $p99 µs | $rps16 | $mbs MB/s |"
+done
+echo
+ratio() { python3 -c "print('%.0f%%' % (100.0 * $1 / $2) if $2 else 'n/a')"; }
+echo "Through the LoadBalancer vs direct: $(ratio "${RPS1[0]}" "${RPS1[1]}") of the request rate on one connection, $(ratio "${RPS16[0]}" "${RPS16[1]}") on 16, $(ratio "${MBS[0]}" "${MBS[1]}") of the download throughput (goal ≥ 80%); added p50 latency $(( ${P50[0]} - ${P50[1]} )) µs (goal ≤ 100 µs)."
+echo "onekube's LoadBalancer vs podman's -p: $(ratio "${RPS1[0]}" "${RPS1[2]}") of podman's request rate on one connection, $(ratio "${RPS16[0]}" "${RPS16[2]}") on 16, $(ratio "${MBS[0]}" "${MBS[2]}") of its download throughput."
+echo
+
+# 1,000 connections held open at once through the LoadBalancer address.
+HELD=$(python3 - "$LB_IP" <<'PY'
+import socket, sys
+socks, failed = [], 0
+for _ in range(1000):
+    try:
+        s = socket.create_connection((sys.argv[1], 8080), timeout=5)
+        socks.append(s)
+    except OSError:
+        failed += 1
+ok = 0
+for s in socks:
+    try:
+        s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+    except OSError:
+        failed += 1
+for s in socks:
+    try:
+        s.settimeout(10)
+        if s.recv(64).startswith(b"HTTP/1."):
+            ok += 1
+    except OSError:
+        pass
+print(ok, failed)
+PY
+)
+echo "1,000 concurrent connections through the LoadBalancer address, each then answered: ${HELD% *} answered, ${HELD#* } failed to connect or send."
+echo
+echo "Command: \`sudo bench/services.sh\`"
