@@ -5,6 +5,7 @@ import ObjectStore
 import Platform
 import Registry
 import ServiceLifecycle
+import Synchronization
 
 /// Watches node heartbeats (their Leases): a node silent for longer than the grace period goes
 /// NotReady (conditions Unknown) and gets the unreachable taints; pods on it are evicted once
@@ -16,6 +17,10 @@ public final class NodeLifecycleController: Service {
     let gracePeriod: TimeInterval
     let interval: Duration
     let events: EventRecorder
+    /// When each pod (by uid) was first seen bound to a node that does not exist.
+    private let orphanedSince = Mutex<[String: Date]>([:])
+    /// The pod garbage collector's quarantine before it deletes such pods (kube-controller-manager's 40 s).
+    static let orphanQuarantine: TimeInterval = 40
     static let nodes = ResourceCatalog.find(kind: "Node")
     static let pods = ResourceCatalog.find(kind: "Pod")
     static let unreachable = "node.kubernetes.io/unreachable"
@@ -54,17 +59,26 @@ public final class NodeLifecycleController: Service {
             }
             if silent { evict(from: node.key.name, now: now) }
         }
-        collectOrphanedPods()
+        collectOrphanedPods(now: now)
     }
 
-    /// Pods bound to a node that no longer exists go at once (the pod garbage collector's job).
-    func collectOrphanedPods() {
+    /// Pods bound to a node that does not exist go once it has been missing for the quarantine
+    /// (the pod garbage collector's job; a node may be created after its pods are bound).
+    func collectOrphanedPods(now: Date) {
         guard let pods = Self.pods else { return }
         let names = Set(store.list(ObjectScope(resource: "nodes")).items.map(\.key.name))
+        var orphans: [String: Date] = [:]
+        let previous = orphanedSince.withLock { $0 }
         for pod in store.list(ObjectScope(resource: "pods")).items {
             guard let node = pod.value[path: ["spec", "nodeName"]]?.stringValue, !node.isEmpty, !names.contains(node) else { continue }
-            _ = try? registry.removeNow(pods, pod)
+            let since = previous[pod.value.uid] ?? now
+            if now.timeIntervalSince(since) >= Self.orphanQuarantine {
+                _ = try? registry.removeNow(pods, pod)
+            } else {
+                orphans[pod.value.uid] = since
+            }
         }
+        orphanedSince.withLock { $0 = orphans }
     }
 
     func markUnreachable(_ name: String) {

@@ -163,8 +163,12 @@ struct PodWorkerTests {
         try await wait("the pod removed") { pod("kubia") == nil }
         #expect(runtime.containers.withLock { $0.isEmpty } && runtime.sandboxes.withLock { $0.isEmpty }, "nothing left behind")
         _ = stored
-        let events = registry.store.list(ObjectScope(resource: "events", namespace: "default")).items.compactMap { $0.value["reason"]?.stringValue }
-        #expect(Set(events).isSuperset(of: ["Pulled", "Created", "Started", "BackOff", "Killing"]), "\(events)")
+        // Events are written by the recorder in the background: wait for the last one.
+        func reasons() -> Set<String> {
+            Set(registry.store.list(ObjectScope(resource: "events", namespace: "default")).items.compactMap { $0.value["reason"]?.stringValue })
+        }
+        try await wait("the Killing event") { reasons().contains("Killing") }
+        #expect(reasons().isSuperset(of: ["Pulled", "Created", "Started", "BackOff", "Killing"]), "\(reasons())")
     }
 
     @Test func podsThatEndReachTheirPhaseAndBadImagesWait() async throws {
