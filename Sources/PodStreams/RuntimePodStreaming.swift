@@ -182,17 +182,27 @@ final class AttachSession: ContainerStreamSession {
         self.closesStdin = closesStdin
     }
 
+    /// Client input that arrives before the output is subscribed waits: otherwise the container
+    /// could answer it before anyone listens (the transports read input and start concurrently).
+    let input = PendingInput()
+
     func start() async throws -> AsyncStream<ContainerOutput> {
-        try containers.attach(containerID, streams: [.stdout, .stderr]).1.containerOutput
+        let output = try containers.attach(containerID, streams: [.stdout, .stderr]).1.containerOutput
+        let containers = self.containers, id = containerID, stdin = self.stdin, closesStdin = self.closesStdin
+        input.started(write: { if stdin { containers.writeStdin(id, $0) } },
+                      close: { if stdin && closesStdin { containers.closeStdin(id) } })
+        return output
     }
 
     func writeStdin(_ bytes: [UInt8]) {
-        if stdin { containers.writeStdin(containerID, bytes) }
+        let containers = self.containers, id = containerID
+        if stdin { input.write(bytes) { containers.writeStdin(id, $0) } }
     }
 
     /// As the kubelet does: the container's stdin closes with the client's only for stdinOnce.
     func closeStdin() {
-        if stdin && closesStdin { containers.closeStdin(containerID) }
+        let containers = self.containers, id = containerID
+        if stdin && closesStdin { input.close { containers.closeStdin(id) } }
     }
 
     func resize(width: Int, height: Int) {
