@@ -5,52 +5,22 @@
 # usage: sudo bench/containers.sh [path/to/onekube]   (default: a release build, made if missing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ONEKUBE="${1:-}"
-if [ -z "$ONEKUBE" ]; then
-    swift build -c release --static-swift-stdlib --product onekube >/dev/null
-    ONEKUBE="$(swift build -c release --static-swift-stdlib --show-bin-path)/onekube"
-fi
-# Lower case: podman names the image it pulls from an OCI layout after the layout's path (and wants a short runroot).
-WORK="/tmp/okbench-$$"
-mkdir -p "$WORK"
-DATA="$WORK/data"
-PODMAN=(podman --root "$WORK/podman-root" --runroot "$WORK/podman-run" --runtime runc)
-cleanup() {
-    "$ONEKUBE" stop --data-dir "$DATA" --timeout 30 >/dev/null 2>&1 || true
-    [ -n "${REGISTRY_PID:-}" ] && kill "$REGISTRY_PID" 2>/dev/null || true
-    "${PODMAN[@]}" rm -af >/dev/null 2>&1 || true
-    "${PODMAN[@]}" system reset -f >/dev/null 2>&1 || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+source bench/lib.sh
+bench_binary "${1:-}"
+bench_workdir okbench
 RUNS="${RUNS:-30}"
-
-# The image: busybox-static from Debian, served by a local registry (onekube's Hub mirror) and
-# loaded into podman from the same OCI layout.
-python3 bench/make-busybox.py "$WORK/layout"
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat > "$WORK/registry.yml" <<YAML
-version: 0.1
-log: {level: error}
-storage: {filesystem: {rootdirectory: $WORK/registry}}
-http: {addr: 127.0.0.1:$PORT}
-YAML
-docker-registry serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
-REGISTRY_PID=$!
-for _ in $(seq 100); do curl -fs "http://127.0.0.1:$PORT/v2/" >/dev/null && break; sleep 0.05; done
-skopeo copy -q --dest-tls-verify=false "oci:$WORK/layout:latest" "docker://127.0.0.1:$PORT/library/busybox:latest"
+serve_busybox
 export ONEKUBE_DATA_DIR="$DATA"
-API_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$ONEKUBE" start --data-dir "$DATA" --bridge okbench0 --pod-cidr 10.254.0.0/20 --registry-mirror "http://127.0.0.1:$PORT" \
+API_PORT=$(free_port)
+"$ONEKUBE" start --data-dir "$DATA" --bridge okbench0 --pod-cidr 10.254.0.0/20 --registry-mirror "http://127.0.0.1:$REGISTRY_PORT" --registry-mirror-only \
     --api-port "$API_PORT" --kubeconfig "$WORK/kubeconfig" >/dev/null
 "$ONEKUBE" docker pull -q busybox >/dev/null
-"${PODMAN[@]}" pull -q "oci:$WORK/layout:latest" >/dev/null
-"${PODMAN[@]}" tag "localhost$WORK/layout:latest" localhost/bench-busybox:latest
+podman_busybox
 PODMAN_RUN="${PODMAN[*]} run --rm --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 localhost/bench-busybox echo hello"
 
-echo "## $(date -u +%Y-%m-%d) containers on $(uname -n): $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), kernel $(uname -r), cgroup $( [ -f /sys/fs/cgroup/cgroup.controllers ] && echo v2 || echo v1/hybrid)"
+machine_line containers
 echo
-echo "onekube $("$ONEKUBE" --version) (release build), $(hyperfine --version), $(podman --version) with $(runc --version | head -1)."
+echo "onekube $("$ONEKUBE" --version) ($BUILD), $(hyperfine --version), $(podman --version) with $(runc --version | head -1)."
 echo
 
 hyperfine -N --runs "$RUNS" --warmup 3 --export-markdown "$WORK/run.md" --export-json "$WORK/run.json" \

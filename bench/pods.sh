@@ -6,50 +6,20 @@
 # usage: sudo bench/pods.sh [path/to/onekube]   (default: a release build, made if missing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ONEKUBE="${1:-}"
-if [ -z "$ONEKUBE" ]; then
-    swift build -c release --static-swift-stdlib --product onekube >/dev/null
-    ONEKUBE="$(swift build -c release --static-swift-stdlib --show-bin-path)/onekube"
-fi
-WORK="/tmp/okpods-$$"
-mkdir -p "$WORK"
-DATA="$WORK/data"
-PODMAN=(podman --root "$WORK/podman-root" --runroot "$WORK/podman-run" --runtime runc)
-cleanup() {
-    "$ONEKUBE" stop --data-dir "$DATA" --timeout 30 >/dev/null 2>&1 || true
-    [ -n "${REGISTRY_PID:-}" ] && kill "$REGISTRY_PID" 2>/dev/null || true
-    "${PODMAN[@]}" pod rm -af >/dev/null 2>&1 || true
-    "${PODMAN[@]}" system reset -f >/dev/null 2>&1 || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+source bench/lib.sh
+bench_binary "${1:-}"
+bench_workdir okpods
 RUNS="${RUNS:-20}"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-# busybox-static from Debian, served by a local registry (onekube's only Hub mirror) and
-# loaded into podman from the same OCI layout.
-python3 bench/make-busybox.py "$WORK/layout"
-PORT=$(free_port)
-cat > "$WORK/registry.yml" <<YAML
-version: 0.1
-log: {level: error}
-storage: {filesystem: {rootdirectory: $WORK/registry}}
-http: {addr: 127.0.0.1:$PORT}
-YAML
-docker-registry serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
-REGISTRY_PID=$!
-for _ in $(seq 100); do curl -fs "http://127.0.0.1:$PORT/v2/" >/dev/null && break; sleep 0.05; done
-skopeo copy -q --dest-tls-verify=false "oci:$WORK/layout:latest" "docker://127.0.0.1:$PORT/library/busybox:latest"
+serve_busybox
 # kube play takes no --ulimit: these machines' limits go in through containers.conf.
 printf '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n' > "$WORK/containers.conf"
 export CONTAINERS_CONF="$WORK/containers.conf"
-"${PODMAN[@]}" pull -q "oci:$WORK/layout:latest" >/dev/null
-"${PODMAN[@]}" tag "localhost$WORK/layout:latest" localhost/bench-busybox:latest
+podman_busybox
 
 export ONEKUBE_DATA_DIR="$DATA"
 export KUBECONFIG="$WORK/kubeconfig"
 API_PORT=$(free_port)
-START_ARGS=(--data-dir "$DATA" --bridge okpods0 --pod-cidr 10.253.0.0/20 --registry-mirror "http://127.0.0.1:$PORT"
+START_ARGS=(--data-dir "$DATA" --bridge okpods0 --pod-cidr 10.253.0.0/20 --registry-mirror "http://127.0.0.1:$REGISTRY_PORT"
             --registry-mirror-only --api-port "$API_PORT" --kubeconfig "$KUBECONFIG")
 "$ONEKUBE" start "${START_ARGS[@]}" >/dev/null
 URL="https://127.0.0.1:$API_PORT"
@@ -60,9 +30,9 @@ LATENCY=(python3 bench/pod_latency.py)
 KUBECTL=(kubectl --cache-dir "$WORK/kube-cache")
 "${KUBECTL[@]}" get nodes >/dev/null   # warm the discovery cache
 
-echo "## $(date -u +%Y-%m-%d) pods on $(uname -n): $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), kernel $(uname -r), cgroup $( [ -f /sys/fs/cgroup/cgroup.controllers ] && echo v2 || echo v1/hybrid)"
+machine_line pods
 echo
-echo "onekube $("$ONEKUBE" --version) (release build), $(hyperfine --version), $(kubectl version --client 2>/dev/null | head -1), $(podman --version) with $(runc --version | head -1)."
+echo "onekube $("$ONEKUBE" --version) ($BUILD), $(hyperfine --version), $(kubectl version --client 2>/dev/null | head -1), $(podman --version) with $(runc --version | head -1)."
 echo
 
 # One pod, created and waited for by the CLIs, against podman kube play of the same pod.

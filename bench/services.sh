@@ -6,47 +6,17 @@
 # usage: sudo bench/services.sh [path/to/onekube]   (default: a release build, made if missing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ONEKUBE="${1:-}"
-BUILD="release build"
-if [ -z "$ONEKUBE" ]; then
-    swift build -c release --static-swift-stdlib --product onekube >/dev/null
-    ONEKUBE="$(swift build -c release --static-swift-stdlib --show-bin-path)/onekube"
-fi
-case "$ONEKUBE" in *debug*) BUILD="debug build";; esac
-WORK="/tmp/oksvc-$$"
-mkdir -p "$WORK"
-DATA="$WORK/data"
-PODMAN=(podman --root "$WORK/podman-root" --runroot "$WORK/podman-run" --runtime runc)
-cleanup() {
-    "$ONEKUBE" stop --data-dir "$DATA" --timeout 30 >/dev/null 2>&1 || true
-    [ -n "${REGISTRY_PID:-}" ] && kill "$REGISTRY_PID" 2>/dev/null || true
-    "${PODMAN[@]}" rm -af -t 0 >/dev/null 2>&1 || true
-    "${PODMAN[@]}" system reset -f >/dev/null 2>&1 || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+source bench/lib.sh
+bench_binary "${1:-}"
+bench_workdir oksvc
 DURATION="${DURATION:-10}"
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-# The image: Debian's busybox-static, served to onekube by a local registry, loaded into podman.
-python3 bench/make-busybox.py "$WORK/layout"
-PORT=$(freeport)
-cat > "$WORK/registry.yml" <<YAML
-version: 0.1
-log: {level: error}
-storage: {filesystem: {rootdirectory: $WORK/registry}}
-http: {addr: 127.0.0.1:$PORT}
-YAML
-docker-registry serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
-REGISTRY_PID=$!
-for _ in $(seq 100); do curl -fs "http://127.0.0.1:$PORT/v2/" >/dev/null && break; sleep 0.05; done
-skopeo copy -q --dest-tls-verify=false "oci:$WORK/layout:latest" "docker://127.0.0.1:$PORT/library/busybox:latest"
+serve_busybox
 
 # Its own networks, so that it runs beside other instances.
 export ONEKUBE_DATA_DIR="$DATA"
 export KUBECONFIG="$WORK/kubeconfig"
 "$ONEKUBE" start --data-dir "$DATA" --bridge okbsvc0 --pod-cidr 10.253.0.0/24 --service-cidr 10.252.0.0/24 \
-    --lb-range 127.252.0.0/24 --registry-mirror "http://127.0.0.1:$PORT" --api-port "$(freeport)" --kubeconfig "$KUBECONFIG" >/dev/null
+    --lb-range 127.252.0.0/24 --registry-mirror "http://127.0.0.1:$REGISTRY_PORT" --registry-mirror-only --api-port "$(free_port)" --kubeconfig "$KUBECONFIG" >/dev/null
 "$ONEKUBE" docker pull -q busybox >/dev/null
 # index.html: a small answer; big: 256 MiB for the download.
 HTTPD='mkdir -p /www && echo hello > /www/index.html && head -c 268435456 /dev/zero > /www/big && exec httpd -f -p 8080 -h /www'
@@ -70,9 +40,8 @@ until LB_IP=$(kubectl get svc web -o 'jsonpath={.status.loadBalancer.ingress[0].
 ASSIGNED=$(echo "$(date +%s.%N) - $START" | bc -l)
 for _ in $(seq 500); do curl -fs "http://$LB_IP:8080/" >/dev/null && break; sleep 0.02; done
 
-"${PODMAN[@]}" pull -q "oci:$WORK/layout:latest" >/dev/null
-"${PODMAN[@]}" tag "localhost$WORK/layout:latest" localhost/bench-busybox:latest
-PODMAN_PORT=$(freeport)
+podman_busybox
+PODMAN_PORT=$(free_port)
 "${PODMAN[@]}" run -d --name web --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 -p "127.0.0.1:$PODMAN_PORT:8080" \
     localhost/bench-busybox sh -c "$HTTPD" >/dev/null
 for _ in $(seq 500); do curl -fs "http://127.0.0.1:$PODMAN_PORT/" >/dev/null && break; sleep 0.02; done
@@ -103,7 +72,7 @@ download() { # address → MB/s, the median of 5
         awk '{printf "%.0f", $1/1048576}'
 }
 
-echo "## $(date -u +%Y-%m-%d) services on $(uname -n): $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), kernel $(uname -r)"
+machine_line services
 echo
 echo "onekube $("$ONEKUBE" --version) ($BUILD), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2), $(curl --version | head -1 | cut -d' ' -f1-2), $(podman --version) with $(runc --version | head -1) (rootful, netavark/CNI port mapping)."
 echo "Load average before the run: $(cut -d' ' -f1-3 /proc/loadavg) (the figures move with whatever else runs on the machine)."
