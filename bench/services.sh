@@ -15,7 +15,8 @@ serve_busybox
 # Its own networks, so that it runs beside other instances.
 export ONEKUBE_DATA_DIR="$DATA"
 export KUBECONFIG="$WORK/kubeconfig"
-"$ONEKUBE" start --data-dir "$DATA" --bridge okbsvc0 --pod-cidr 10.253.0.0/24 --service-cidr 10.252.0.0/24 \
+# Started as from a login session's usual soft limit of 1,024 open files (the daemon raises it).
+prlimit --nofile=1024:"$(ulimit -Hn)" "$ONEKUBE" start --data-dir "$DATA" --bridge okbsvc0 --pod-cidr 10.253.0.0/24 --service-cidr 10.252.0.0/24 \
     --lb-range 127.252.0.0/24 --registry-mirror "http://127.0.0.1:$REGISTRY_PORT" --registry-mirror-only --api-port "$(free_port)" --kubeconfig "$KUBECONFIG" >/dev/null
 "$ONEKUBE" docker pull -q busybox >/dev/null
 # index.html: a small answer; big: 256 MiB for the download.
@@ -123,6 +124,6 @@ for s in socks:
 print(ok, failed)
 PY
 )
-echo "1,000 concurrent connections through the LoadBalancer address, each then answered: ${HELD% *} answered, ${HELD#* } failed to connect or send."
+echo "1,000 concurrent connections through the LoadBalancer address, each then answered: ${HELD% *} answered, ${HELD#* } failed to connect or send (daemon started with a soft limit of 1,024 open files; it raised it to $(awk '/^Max open files/ {print $4}' "/proc/$(cat "$DATA/run/onekube.pid")/limits"))."
 echo
 echo "Command: \`sudo bench/services.sh\`"

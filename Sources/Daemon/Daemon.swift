@@ -22,6 +22,12 @@ public enum Daemon {
     /// Runs until SIGTERM or SIGINT, then shuts the services down in reverse order.
     public static func run(_ configuration: DaemonConfiguration, logger: Logger) async throws {
         cz_ignore_sigpipe()
+        do {
+            let limit = try OpenFileLimit.raiseToHardLimit()
+            logger.debug("open file limit", metadata: ["soft": "\(limit.soft)", "hard": "\(limit.hard)"])
+        } catch {
+            logger.warning("cannot raise the open file limit", metadata: ["error": "\(error)"])
+        }
         try FileSystem.createDirectory(configuration.dataDirectory, mode: 0o711)
         try FileSystem.createDirectory(configuration.runDirectory, mode: 0o755)
 

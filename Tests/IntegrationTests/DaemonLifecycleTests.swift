@@ -33,6 +33,24 @@ struct DaemonLifecycleTests {
         #expect(!FileManager.default.fileExists(atPath: onekube.dataDirectory + "/run/onekube.pid"))
     }
 
+    /// A login session's soft limit of open files (1024 on most laptops) would cap the proxy at
+    /// a few hundred connections: the daemon raises its soft limit to the hard one.
+    @Test func theDaemonRaisesItsOpenFileLimit() throws {
+        var original = rlimit()
+        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &original)
+        var lowered = original
+        lowered.rlim_cur = min(1024, original.rlim_max / 2)
+        #expect(setrlimit(Int32(RLIMIT_NOFILE.rawValue), &lowered) == 0)
+        let started = Result { try OnekubeInstance() }
+        setrlimit(Int32(RLIMIT_NOFILE.rawValue), &original)
+        let onekube = try started.get()
+        let pid = try #require(onekube.pid)
+        let limits = try String(contentsOfFile: "/proc/\(pid)/limits", encoding: .utf8)
+        let line = limits.split(separator: "\n").first { $0.hasPrefix("Max open files") }.map(String.init) ?? ""
+        let fields = line.split(separator: " ").filter { !$0.isEmpty }
+        #expect(fields.count >= 5 && fields[3] == "\(original.rlim_max)" && fields[4] == "\(original.rlim_max)", "\(line)")
+    }
+
     @Test func killedDaemonIsReplacedAndItsLeftoversCleaned() throws {
         let onekube = try OnekubeInstance()
         let pid = try #require(onekube.pid)
