@@ -26,7 +26,7 @@ struct ServiceNetworking {
             throw OnekubeError(.invalidArgument, "invalid --service-cidr \(configuration.serviceCIDR)")
         }
         let addresses = LoopbackServiceAddresses(loopback: loopback)
-        let proxy = ServiceProxy(store: store, factory: TCPListenerFactory(logger: logger.withLabel("service-proxy")),
+        let proxy = ServiceProxy(store: store, factory: ForwardingListenerFactory(logger: logger.withLabel("service-proxy")),
                                  addresses: addresses, nodeAddresses: [Self.nodePortAddress],
                                  skipping: [ObjectKey(resource: "services", namespace: "kube-system", name: "kube-dns")],
                                  logger: logger.withLabel("service-proxy"))

@@ -14,14 +14,16 @@ public final class TCPForwarder: Sendable {
     /// Binds `host:port` now (so a port in use fails here, before anything else is set up) and
     /// forwards to the addresses `backends` returns for each connection's client, trying them
     /// in order (the service proxy's round robin and ClientIP affinity decide the order).
+    /// `reusePort` sets SO_REUSEPORT (see PortSharing for who does and why).
     public static func start(
         host: String, port: Int, backends: @escaping @Sendable (_ client: SocketAddress?) -> [SocketAddress],
-        group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger
+        reusePort: Bool = false, group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger
     ) async throws -> TCPForwarder {
         let bootstrap = ServerBootstrap(group: group)
             // Room for bursts of connections (a load test, a thousand clients at once).
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: reusePort ? 1 : 0)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelOption(.recvAllocator, value: Self.reads)
             .childChannelOption(.writeBufferWaterMark, value: Self.buffered)

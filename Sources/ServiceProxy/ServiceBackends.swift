@@ -61,6 +61,9 @@ public final class ServiceBackends: Sendable {
 
     public var isEmpty: Bool { state.withLock { $0.endpoints.isEmpty } }
 
+    /// Whether `endpoint` is still one of the ready backends (a UDP session checks per datagram).
+    public func contains(_ endpoint: ServiceEndpoint) -> Bool { state.withLock { $0.endpoints.contains(endpoint) } }
+
     /// The backends to try for a connection from `client`, chosen one first.
     public func order(for client: String?, now: Date = Date()) -> [ServiceEndpoint] {
         state.withLock { s in

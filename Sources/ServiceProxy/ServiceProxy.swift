@@ -11,9 +11,15 @@ public protocol PortListener: Sendable {
     func stop() async
 }
 
-/// Opens listeners that hand each connection to one of a service port's backends.
+/// A service port's protocol, as far as the proxy serves it (SCTP is not).
+public enum Transport: String, Sendable, Hashable {
+    case tcp = "TCP"
+    case udp = "UDP"
+}
+
+/// Opens listeners that hand each connection (or UDP session) to one of a service port's backends.
 public protocol ListenerFactory: Sendable {
-    func listen(host: String, port: Int, backends: ServiceBackends) async throws -> PortListener
+    func listen(host: String, port: Int, transport: Transport, backends: ServiceBackends) async throws -> PortListener
 }
 
 /// Makes service IPs local (on `lo`) so that binding them works and traffic to them never leaves
@@ -23,16 +29,17 @@ public protocol LocalAddresses: Sendable {
     func remove(_ ip: String) throws
 }
 
-/// Where one service port is reachable: `host:port`.
+/// Where one service port is reachable: `host:port`, or `host:port/udp`.
 struct ListenAddress: Hashable, Sendable, CustomStringConvertible {
     var host: String
     var port: Int
-    var description: String { "\(host):\(port)" }
+    var transport: Transport = .tcp
+    var description: String { transport == .tcp ? "\(host):\(port)" : "\(host):\(port)/udp" }
 }
 
-/// kube-proxy in userspace: for every TCP service port it listens on the ClusterIP, on each
-/// LoadBalancer ingress IP and on the NodePort of each node address, and splices connections to
-/// the port's ready endpoints. Endpoint changes apply to new connections only.
+/// kube-proxy in userspace: for every TCP and UDP service port it listens on the ClusterIP, on
+/// each LoadBalancer ingress IP and on the NodePort of each node address, and splices connections
+/// (relays datagrams) to the port's ready endpoints. Endpoint changes apply to new connections only.
 public final class ServiceProxy: Service {
     let store: ObjectStore
     let factory: ListenerFactory
@@ -69,15 +76,16 @@ public final class ServiceProxy: Service {
         let ingress = (service[path: ["status", "loadBalancer", "ingress"]]?.arrayValue ?? []).compactMap { $0["ip"]?.stringValue }
         let external = spec?["externalIPs"]?.arrayValue?.compactMap(\.stringValue) ?? []
         var result: [(ListenAddress, String)] = []
-        for port in spec?["ports"]?.arrayValue ?? [] where (port["protocol"]?.stringValue ?? "TCP") == "TCP" {
-            guard let number = port["port"]?.intValue else { continue }
+        for port in spec?["ports"]?.arrayValue ?? [] {
+            guard let transport = Transport(rawValue: port["protocol"]?.stringValue ?? "TCP"),
+                  let number = port["port"]?.intValue else { continue }
             let name = port["name"]?.stringValue ?? ""
-            for ip in clusterIPs + external { result.append((ListenAddress(host: ip, port: Int(number)), name)) }
+            for ip in clusterIPs + external { result.append((ListenAddress(host: ip, port: Int(number), transport: transport), name)) }
             if type == "LoadBalancer" {
-                for ip in ingress { result.append((ListenAddress(host: ip, port: Int(number)), name)) }
+                for ip in ingress { result.append((ListenAddress(host: ip, port: Int(number), transport: transport), name)) }
             }
             if type == "NodePort" || type == "LoadBalancer", let nodePort = port["nodePort"]?.intValue {
-                for ip in nodeAddresses { result.append((ListenAddress(host: ip, port: Int(nodePort)), name)) }
+                for ip in nodeAddresses { result.append((ListenAddress(host: ip, port: Int(nodePort), transport: transport), name)) }
             }
         }
         return result
@@ -197,7 +205,7 @@ public final class ServiceProxy: Service {
         for (address, name) in wanted where installed.listeners[address] == nil && serving.contains(address) {
             guard let backends = installed.backends[name] else { continue }
             do {
-                installed.listeners[address] = try await factory.listen(host: address.host, port: address.port, backends: backends)
+                installed.listeners[address] = try await factory.listen(host: address.host, port: address.port, transport: address.transport, backends: backends)
                 logger.debug("listening", metadata: ["service": "\(key.namespace)/\(key.name)", "address": "\(address)"])
             } catch {
                 logger.warning("cannot listen for service", metadata: ["service": "\(key.namespace)/\(key.name)",

@@ -46,7 +46,7 @@ struct ServiceTrafficTests {
     }
 
     /// A Service without selector (so the test's Endpoints stay as written) and its Endpoints.
-    static func service(_ name: String, type: String = "ClusterIP", affinity: Bool = false, endpoints: [String]) -> String {
+    static func service(_ name: String, type: String = "ClusterIP", port: Int = 8080, affinity: Bool = false, endpoints: [String]) -> String {
         let addresses = endpoints.map { "      - ip: \($0)" }.joined(separator: "\n")
         let subsets = endpoints.isEmpty ? "subsets: []" : """
             subsets:
@@ -64,7 +64,7 @@ struct ServiceTrafficTests {
               type: \(type)
               sessionAffinity: \(affinity ? "ClientIP" : "None")
               ports:
-                - port: 8080
+                - port: \(port)
                   targetPort: 8080
             ---
             apiVersion: v1
@@ -296,6 +296,211 @@ struct ServiceTrafficTests {
         #expect(try Self.labelledAddresses(onekube).isEmpty)
         let lo = try Run.checked("ip", ["-4", "addr", "show", "dev", "lo"]).stdout
         #expect(!lo.contains(onekube.serviceIP(1) + "/") && !lo.contains(stray + "/"), "\(lo)")
+    }
+
+    /// The kubia RC with a readiness probe that fails once /tmp/unready exists.
+    static let probedRC = """
+        apiVersion: v1
+        kind: ReplicationController
+        metadata:
+          name: kubia
+        spec:
+          replicas: 2
+          selector:
+            app: kubia
+          template:
+            metadata:
+              labels:
+                app: kubia
+            spec:
+              terminationGracePeriodSeconds: 1
+              containers:
+              - name: kubia
+                image: luksa/kubia
+                ports:
+                - containerPort: 8080
+                readinessProbe:
+                  exec:
+                    command: ["test", "!", "-e", "/tmp/unready"]
+                  periodSeconds: 1
+        """
+
+    /// The ready and the not-ready addresses of a service's Endpoints.
+    static func endpointIPs(_ onekube: OnekubeInstance, _ service: String) throws -> (ready: Set<String>, notReady: Set<String>) {
+        let ready = try onekube.kubectl(["get", "ep", service, "-o", "jsonpath={.subsets[*].addresses[*].ip}"]).stdout
+        let notReady = try onekube.kubectl(["get", "ep", service, "-o", "jsonpath={.subsets[*].notReadyAddresses[*].ip}"]).stdout
+        return (Set(ready.split(separator: " ").map(String.init)), Set(notReady.split(separator: " ").map(String.init)))
+    }
+
+    static func podIP(_ onekube: OnekubeInstance, _ pod: String) throws -> String {
+        try onekube.kubectl(["get", "pod", pod, "-o", "jsonpath={.status.podIP}"]).stdout
+    }
+
+    /// `count` requests in a row: every answer, or the first failure.
+    static func answers(_ address: String, count: Int) throws -> [String] {
+        try (0..<count).map { _ in try curl(address) }
+    }
+
+    /// Pods leave and join the rotation as Kubernetes' endpoints say: a connection held across a
+    /// scale-up completes, a pod going unready gets no more requests, a deleted pod's endpoint goes
+    /// and no request fails after that, and a deleted service's addresses and ports are free for
+    /// the next service at once.
+    @Test func theRotationFollowsReadinessScalingDeletionAndServiceRemoval() throws {
+        let images = try ContainerRegistry()
+        let onekube = try images.instance()
+        #expect(try onekube.kubectl(["create", "-f", "-"], stdin: Self.probedRC).status == 0)
+        #expect(try onekube.kubectl(["expose", "rc", "kubia", "--type=LoadBalancer", "--name", "kubia-http"]).status == 0)
+        let service = try Self.addresses(onekube, "kubia-http")
+        let external = "\(service.external):8080"
+        var pods: [String] = []
+        try waitUntil(timeout: 60, "two ready pods") {
+            pods = try PodTests.readyPods(onekube, "app=kubia")
+            return pods.count == 2
+        }
+        try waitUntil("both in the endpoints") { try Self.endpointIPs(onekube, "kubia-http").ready.count == 2 }
+        try waitUntil("answers from both") {
+            Set((try? Self.answers(external, count: 6)) ?? []) == Set(pods.map { "You've hit \($0)\n" })
+        }
+
+        // A connection made before the scale-up completes after it.
+        let held = try HeldRequest(host: service.external, port: 8080)
+        #expect(try onekube.kubectl(["scale", "rc", "kubia", "--replicas=3"]).status == 0)
+        try waitUntil(timeout: 60, "three ready pods") {
+            pods = try PodTests.readyPods(onekube, "app=kubia")
+            return pods.count == 3
+        }
+        try waitUntil("answers from all three") {
+            Set((try? Self.answers(external, count: 9)) ?? []) == Set(pods.map { "You've hit \($0)\n" })
+        }
+        let heldAnswer = try held.finish()
+        #expect(heldAnswer.hasPrefix("HTTP/1.") && heldAnswer.contains("You've hit kubia-"), "\(heldAnswer)")
+
+        // One pod turns unready: it leaves the endpoints (listed as not ready) and the rotation.
+        let unready = pods[0]
+        let unreadyIP = try Self.podIP(onekube, unready)
+        #expect(try onekube.kubectl(["exec", unready, "--", "touch", "/tmp/unready"]).status == 0)
+        try waitUntil("\(unready) not ready in the endpoints") {
+            let ips = try Self.endpointIPs(onekube, "kubia-http")
+            return !ips.ready.contains(unreadyIP) && ips.notReady.contains(unreadyIP)
+        }
+        let withoutUnready = try Self.answers(external, count: 10)
+        #expect(!withoutUnready.contains("You've hit \(unready)\n") && Set(withoutUnready).count == 2, "\(withoutUnready)")
+
+        // Another pod is deleted: once its endpoint is gone, every request is answered by the
+        // remaining ready pod (the RC's replacement joins when ready).
+        let deleted = pods[1]
+        let deletedIP = try Self.podIP(onekube, deleted)
+        #expect(try onekube.kubectl(["delete", "pod", deleted, "--wait=false"]).status == 0)
+        try waitUntil("\(deleted)'s endpoint gone") { !(try Self.endpointIPs(onekube, "kubia-http").ready.contains(deletedIP)) }
+        let afterDeletion = try Self.answers(external, count: 20)
+        #expect(!afterDeletion.contains("You've hit \(deleted)\n") && !afterDeletion.contains("You've hit \(unready)\n"), "\(afterDeletion)")
+
+        // The service goes: its listeners close at once, and a new service takes the same
+        // ClusterIP, NodePort and LoadBalancer address straight away.
+        #expect(try onekube.kubectl(["delete", "svc", "kubia-http"]).status == 0)
+        try waitUntil("the LoadBalancer refuses") { try Self.curlStatus(external) == 7 }
+        #expect(try Self.curlStatus("127.0.0.1:\(service.nodePort)") == 7)
+        let again = """
+            apiVersion: v1
+            kind: Service
+            metadata:
+              name: again
+            spec:
+              type: LoadBalancer
+              clusterIP: \(service.clusterIP)
+              selector:
+                app: kubia
+              ports:
+              - port: 8080
+                nodePort: \(service.nodePort)
+            """
+        let created = try onekube.kubectl(["create", "-f", "-"], stdin: again)
+        #expect(created.status == 0, "\(created)")
+        let reused = try Self.addresses(onekube, "again")
+        #expect(reused.clusterIP == service.clusterIP && reused.nodePort == service.nodePort && reused.external == service.external)
+        try waitUntil("the new service answers") { (try? Self.curl(external))?.hasPrefix("You've hit kubia-") == true }
+        #expect(try Self.curl("127.0.0.1:\(service.nodePort)").hasPrefix("You've hit kubia-"))
+    }
+
+    /// A UDP service relays datagrams both ways: a DNS service whose endpoint is the cluster DNS
+    /// server answers lookups on its ClusterIP, LoadBalancer address and NodePort, from the host
+    /// and from a container.
+    @Test func udpServicesRelayDatagrams() throws {
+        let images = try ContainerRegistry()
+        let onekube = try images.instance()
+        let dns = onekube.serviceIP(10)
+        let manifest = """
+            apiVersion: v1
+            kind: Service
+            metadata:
+              name: resolver
+            spec:
+              type: LoadBalancer
+              ports:
+              - name: dns
+                port: 53
+                protocol: UDP
+            ---
+            apiVersion: v1
+            kind: Endpoints
+            metadata:
+              name: resolver
+            subsets:
+            - addresses:
+              - ip: \(dns)
+              ports:
+              - name: dns
+                port: 53
+                protocol: UDP
+            """
+        try Self.apply(onekube, manifest)
+        let resolver = try Self.addresses(onekube, "resolver")
+        let name = "kubernetes.default.svc.cluster.local"
+        let expected = "Address: \(onekube.serviceIP(1))"
+        for server in [resolver.clusterIP, resolver.external, "127.0.0.1:\(resolver.nodePort)"] {
+            var answer: ProcessResult?
+            try waitUntil("an answer through \(server)") {
+                answer = try Run.program("busybox", ["nslookup", "-type=a", name, server])
+                return answer?.status == 0
+            }
+            #expect(answer?.stdout.contains(expected) == true, "\(server): \(String(describing: answer))")
+        }
+        let fromContainer = try onekube.docker(["run", "--rm", "busybox", "nslookup", "-type=a", name, resolver.clusterIP])
+        #expect(fromContainer.status == 0 && fromContainer.stdout.contains(expected), "\(fromContainer)")
+
+        // Without endpoints nothing answers.
+        try Self.apply(onekube, "apiVersion: v1\nkind: Endpoints\nmetadata:\n  name: resolver\nsubsets: []\n")
+        try waitUntil("no answer") {
+            try Run.program("busybox", ["timeout", "3", "busybox", "nslookup", "-type=a", name, resolver.clusterIP]).status != 0
+        }
+    }
+
+    /// The book leaves `docker run -p 8080:8080` running when it exposes the RC as a LoadBalancer
+    /// on port 8080: the wildcard container port and the service's own address share the port,
+    /// each answering for its address, while a second wildcard publication of it is refused.
+    @Test func aPublishedContainerAndALoadBalancerShareAPort() throws {
+        let images = try ContainerRegistry()
+        let onekube = try images.instance()
+        let port = 28080
+        let published = try onekube.docker(["run", "-d", "--name", "published", "-p", "\(port):8080", "luksa/kubia"])
+        #expect(published.status == 0, "\(published)")
+        let container = try onekube.docker(["inspect", "-f", "{{.Config.Hostname}}", "published"]).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let one = try Self.backend(onekube, "one")
+        try Self.apply(onekube, Self.service("kubia", type: "LoadBalancer", port: port, endpoints: [one.ip]))
+        let kubia = try Self.addresses(onekube, "kubia")
+        try waitUntil("the LoadBalancer on the published port") { (try? Self.curl("\(kubia.external):\(port)")) == "You've hit \(one.hostname)\n" }
+        #expect(try Self.curl("127.0.0.1:\(port)") == "You've hit \(container)\n")
+        #expect(try Self.curl("\(kubia.clusterIP):\(port)") == "You've hit \(one.hostname)\n")
+
+        let second = try onekube.docker(["run", "-d", "--name", "second", "-p", "\(port):8080", "luksa/kubia"])
+        #expect(second.status != 0 && second.stderr.contains("failed to bind host port for 0.0.0.0:\(port)") && second.stderr.contains("address already in use"),
+                "\(second)")
+        // Once the first container is gone, the port can be published again.
+        #expect(try onekube.docker(["rm", "-f", "published"]).status == 0)
+        let third = try onekube.docker(["run", "-d", "--name", "third", "-p", "\(port):8080", "luksa/kubia"])
+        #expect(third.status == 0, "\(third)")
+        #expect(try onekube.docker(["rm", "-f", "third"]).status == 0)
     }
 }
 

@@ -20,8 +20,8 @@ final class FakeListeners: ListenerFactory, LocalAddresses, Sendable {
 
     init(refusing refused: Set<String> = []) { self.refused = Mutex(refused) }
 
-    func listen(host: String, port: Int, backends: ServiceBackends) async throws -> PortListener {
-        let address = "\(host):\(port)"
+    func listen(host: String, port: Int, transport: Transport, backends: ServiceBackends) async throws -> PortListener {
+        let address = transport == .tcp ? "\(host):\(port)" : "\(host):\(port)/udp"
         if refused.withLock({ $0.contains(address) }) { throw POSIXError(.EADDRINUSE) }
         open.withLock { $0[address] = backends }
         return Listener(address: address, owner: self)
@@ -69,10 +69,18 @@ struct ServiceProxyTests {
         try await wait("the ClusterIP on lo") { fake.local.withLock { $0 } == ["10.96.7.7"] }
         #expect(fake.addresses.isEmpty, "no endpoints: nothing listens")
 
-        // A port in use on one address does not keep the others from listening; UDP is not proxied.
-        try store.create(endpointsKey, try json(#"{"metadata":{"name":"kubia-http","namespace":"default"},"subsets":[{"addresses":[{"ip":"10.244.0.5"},{"ip":"10.244.0.6"}],"ports":[{"name":"http","port":8080}]}]}"#))
-        try await wait("three listeners") { fake.addresses == ["10.96.7.7:8080", "127.0.1.1:8080", "10.88.0.1:30080"] }
+        // A port in use on one address does not keep the others from listening; UDP ports get
+        // listeners of their own.
+        try store.create(endpointsKey, try json(#"""
+            {"metadata":{"name":"kubia-http","namespace":"default"},
+             "subsets":[{"addresses":[{"ip":"10.244.0.5"},{"ip":"10.244.0.6"}],
+                         "ports":[{"name":"http","port":8080},{"name":"dns","port":5353,"protocol":"UDP"}]}]}
+            """#))
+        try await wait("five listeners") {
+            fake.addresses == ["10.96.7.7:8080", "127.0.1.1:8080", "10.88.0.1:30080", "10.96.7.7:53/udp", "127.0.1.1:53/udp"]
+        }
         #expect(fake.backends("127.0.1.1:8080").count == 2)
+        #expect(Set(fake.backends("10.96.7.7:53/udp")) == ["10.244.0.5:5353", "10.244.0.6:5353"])
         #expect(Set(fake.backends("10.96.7.7:8080")) == ["10.244.0.5:8080", "10.244.0.6:8080"])
         #expect(fake.local.withLock { $0 } == ["10.96.7.7"], "node and LoadBalancer addresses are the host's already")
         // The port in use comes free: the proxy tries again by itself.

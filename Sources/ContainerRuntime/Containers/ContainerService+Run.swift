@@ -26,11 +26,11 @@ extension ContainerService {
         let cgroupName = record.id
 
         var attachment: NetworkAttachment?
-        var forwarders: [TCPForwarder] = []
+        var forwarders: [PortForwarder] = []
         var io: ProcessIO?
         var cgroupCreated = false
         func undo() async {
-            for forwarder in forwarders { await forwarder.stop() }
+            await unpublish(forwarders, config.portBindings)
             if let attachment { network.release(attachment) }
             if cgroupCreated { try? cgroups.destroy(cgroupName) }
             io?.closeChildEnds()
@@ -69,7 +69,8 @@ extension ContainerService {
                                      columns: UInt16(clamping: config.consoleSize.dropFirst().first ?? 0)))
             try container.hub.beginRun()
             let prepared = clock.now
-            let run = ActiveRun(io: processIO, attachment: attachment, forwarders: forwarders, cgroupName: cgroupName)
+            let run = ActiveRun(io: processIO, attachment: attachment, forwarders: forwarders, portBindings: config.portBindings,
+                                cgroupName: cgroupName)
             container.state.withLock { inner in
                 // Input that came before the start (`docker run -i` attaches first) goes first.
                 inner.run = run
@@ -144,23 +145,50 @@ extension ContainerService {
     }
 
     /// Binds every published port before the container starts: a port in use fails the start
-    /// with nothing half-created.
-    func publish(_ bindings: [PortBinding], to address: IPv4Address?, record: ContainerRecord) async throws -> [TCPForwarder] {
-        var forwarders: [TCPForwarder] = []
+    /// with nothing half-created. A fixed port on the wildcard address is shared with service
+    /// addresses (PortSharing) but claimed against this daemon's other containers.
+    func publish(_ bindings: [PortBinding], to address: IPv4Address?, record: ContainerRecord) async throws -> [PortForwarder] {
+        var forwarders: [PortForwarder] = []
         for binding in bindings {
             guard let address else { break }
             let target = try SocketAddress(ipAddress: address.description, port: binding.containerPort)
             let host = binding.hostIP.isEmpty ? "0.0.0.0" : binding.hostIP
+            let shared = PortSharing.isWildcard(host) && binding.hostPort != 0
             do {
-                forwarders.append(try await TCPForwarder.start(host: host, port: binding.hostPort, backends: { _ in [target] },
-                                                               logger: logger))
+                if shared && !PortSharing.claimWildcard(port: binding.hostPort, proto: binding.proto) {
+                    throw OnekubeError(.conflict, "address already in use")
+                }
+                do {
+                    if binding.proto == "udp" {
+                        forwarders.append(.udp(try await UDPForwarder.start(host: host, port: binding.hostPort, backends: { _ in [target] },
+                                                                            reusePort: shared, logger: logger)))
+                    } else {
+                        forwarders.append(.tcp(try await TCPForwarder.start(host: host, port: binding.hostPort, backends: { _ in [target] },
+                                                                            reusePort: shared, logger: logger)))
+                    }
+                } catch {
+                    if shared { PortSharing.releaseWildcard(port: binding.hostPort, proto: binding.proto) }
+                    throw error
+                }
             } catch {
-                for forwarder in forwarders { await forwarder.stop() }
-                let reason = (error as? IOError).map { String(cString: strerror($0.errnoCode)).lowercased() } ?? "\(error)"
+                await unpublish(forwarders, bindings)
+                let reason = (error as? IOError).map { String(cString: strerror($0.errnoCode)).lowercased() }
+                    ?? (error as? OnekubeError)?.message ?? "\(error)"
                 throw OnekubeError(.internalError, "driver failed programming external connectivity on endpoint \(record.name) (\(record.id)): failed to bind host port for \(host):\(binding.hostPort):\(address):\(binding.containerPort)/\(binding.proto): \(reason)")
             }
         }
         return forwarders
+    }
+
+    /// Stops the forwarders `publish` made for `bindings` (in the same order) and releases
+    /// their wildcard claims.
+    func unpublish(_ forwarders: [PortForwarder], _ bindings: [PortBinding]) async {
+        for (forwarder, binding) in zip(forwarders, bindings) {
+            await forwarder.stop()
+            if (binding.hostIP.isEmpty || PortSharing.isWildcard(binding.hostIP)) && binding.hostPort != 0 {
+                PortSharing.releaseWildcard(port: binding.hostPort, proto: binding.proto)
+            }
+        }
     }
 
     /// Written in place without fsync (on the start path, and rebuilt at every start): the
@@ -192,7 +220,7 @@ extension ContainerService {
         await run.io.drained()
         drainTimeout.cancel()
         let oomKilled = cgroups.oomKilled(run.cgroupName)
-        for forwarder in run.forwarders { await forwarder.stop() }
+        await unpublish(run.forwarders, run.portBindings)
         do { try cgroups.destroy(run.cgroupName) } catch {
             logger.warning("could not remove a container's cgroup", metadata: ["id": "\(container.id)", "error": "\(error)"])
         }

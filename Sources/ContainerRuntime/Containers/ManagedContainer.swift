@@ -13,7 +13,9 @@ public enum WaitCondition: String, Sendable {
 final class ActiveRun: Sendable {
     let io: ProcessIO
     let attachment: NetworkAttachment?
-    let forwarders: [TCPForwarder]
+    let forwarders: [PortForwarder]
+    /// The published ports the forwarders serve, in the same order.
+    let portBindings: [PortBinding]
     let cgroupName: String
     /// Completes with the exit code once the run is fully over (output drained, state saved).
     let ended = CompletionEvent<Int32>()
@@ -24,10 +26,11 @@ final class ActiveRun: Sendable {
     /// Set when the process never started (exec failed); the exit then leaves the container `created`.
     let startFailure = Mutex<String?>(nil)
 
-    init(io: ProcessIO, attachment: NetworkAttachment?, forwarders: [TCPForwarder], cgroupName: String) {
+    init(io: ProcessIO, attachment: NetworkAttachment?, forwarders: [PortForwarder], portBindings: [PortBinding], cgroupName: String) {
         self.io = io
         self.attachment = attachment
         self.forwarders = forwarders
+        self.portBindings = portBindings
         self.cgroupName = cgroupName
     }
 
