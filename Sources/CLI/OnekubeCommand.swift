@@ -10,7 +10,7 @@ struct OnekubeCommand: AsyncParsableCommand {
         abstract: "A whole Kubernetes developer cluster in one binary and one process.",
         version: OnekubeVersion.string,
         subcommands: [StartCommand.self, StopCommand.self, StatusCommand.self, DeleteCommand.self,
-                      DockerEnvCommand.self, DockerCommand.self, NodeCommand.self, KubectlCommand.self])
+                      DockerEnvCommand.self, DockerCommand.self, NodeCommand.self, KubectlCommand.self, DemoCommand.self])
 }
 
 /// The entry point: `docker` or `kubectl` as argv[0] is that mode, anything else is `onekube`.
