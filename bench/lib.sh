@@ -19,7 +19,7 @@ bench_workdir() {
     WORK="/tmp/$1-$$"
     mkdir -p "$WORK"
     DATA="$WORK/data"
-    PODMAN=(podman --root "$WORK/podman-root" --runroot "$WORK/podman-run" --runtime runc)
+    PODMAN=(podman --root "$WORK/podman-root" --runroot "$WORK/podman-run" --tmpdir "$WORK/podman-tmp" --runtime runc)
     trap bench_cleanup EXIT
 }
 
