@@ -125,7 +125,7 @@ let package = Package(
         ]),
         .target(name: "Daemon", dependencies: [
             "DockerAPI", "Images", "HTTPServer", "Platform", "APIServer", "Controllers", "NodeAgent", "ObjectStore",
-            "Registry", "KubeModel", "SQLite", "ContainerRuntime", "NodeRuntime", "PodStreams", "ServiceProxy", "ClusterDNS",
+            "Registry", "KubeModel", "SQLite", "ContainerRuntime", "NodeRuntime", "PodStreams", "ServiceProxy", "ClusterDNS", "ImageBuilder",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),

@@ -126,6 +126,14 @@ public final class ImageBuilder: Sendable {
         return try await session.run()
     }
 
+    /// A work directory for `save` and `load`, removed when `body` returns.
+    public func withScratchDirectory<T: Sendable>(_ body: (String) async throws -> T) async throws -> T {
+        let work = root + "/" + UUID().uuidString.lowercased()
+        try FileSystem.createDirectory(work, mode: 0o700)
+        defer { try? FileSystem.removeTree(work) }
+        return try await body(work)
+    }
+
     public func discard(_ build: PreparedBuild) {
         do { try FileSystem.removeTree(build.work) } catch {
             logger.warning("could not remove a build's work directory", metadata: ["path": "\(build.work)", "error": "\(error)"])
