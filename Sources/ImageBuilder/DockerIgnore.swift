@@ -35,6 +35,9 @@ public struct DockerIgnore: Sendable {
 
     public var isEmpty: Bool { patterns.isEmpty }
 
+    /// Whether some `!` pattern re-includes paths.
+    public var hasExceptions: Bool { patterns.contains(where: \.exclusion) }
+
     /// Whether `path` (relative to the context root, `/`-separated) is left out of the context.
     public func excludes(_ path: String) -> Bool {
         let cleaned = Self.clean(path)

@@ -80,6 +80,18 @@ final class TarWriter {
         }
     }
 
+    /// A regular file whose content is in memory.
+    func addBytes(name: String, _ bytes: [UInt8], stat st: stat) throws {
+        guard let a = archive, let entry = archive_entry_new() else { throw OnekubeError(.internalError, "archive_entry_new failed") }
+        defer { archive_entry_free(entry) }
+        var st = st
+        archive_entry_copy_stat(entry, &st)
+        archive_entry_set_pathname(entry, name)
+        guard archive_write_header(a, entry) == ARCHIVE_OK else { throw error("writing tar header for \(name)") }
+        let written = bytes.withUnsafeBytes { archive_write_data(a, $0.baseAddress, $0.count) }
+        guard written == bytes.count else { throw error("writing \(name) into the tar") }
+    }
+
     /// An empty regular file (OCI whiteouts).
     func addEmptyFile(name: String, mode: mode_t, mtime: Int) throws {
         guard let a = archive, let entry = archive_entry_new() else { throw OnekubeError(.internalError, "archive_entry_new failed") }
