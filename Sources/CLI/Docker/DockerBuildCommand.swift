@@ -60,7 +60,8 @@ struct DockerBuild: ParsableCommand {
             if quiet { query.append(("q", "1")) }
             if let target { query.append(("target", target)) }
             query.append(("version", "1"))
-            if !quiet { Console.out("Sending build context to Docker daemon  \(HumanSize.decimal(Int64(archive.count)))\n") }
+            // The docker CLI's upload progress line, ended as it ends it (a progress `\r`, then `\r\n`).
+            if !quiet { Console.out("Sending build context to Docker daemon  \(HumanSize.decimal(Int64(archive.count)))\r\r\n") }
 
             let renderer = JSONMessageRenderer()
             var status = 0
