@@ -236,4 +236,57 @@ struct BuildTests {
         #expect(try onekube.docker(client, ["images", "broken"]).stdout.split(separator: "\n").count == 1)
         try Self.expectNothingLeft(onekube, client)
     }
+
+    @Test func addUnpacksArchivesChownsAndDeletionsBecomeWhiteouts() throws {
+        let scratch = try TemporaryDirectory("onekube-build")
+        let context = try Self.offlineKubia(in: scratch)
+        let payload = try scratch.sub("payload")
+        try FileManager.default.createDirectory(atPath: payload + "/a", withIntermediateDirectories: true)
+        try Self.write("gone\n", to: payload + "/a/b.txt")
+        try Self.write("kept\n", to: payload + "/a/c.txt")
+        try Run.checked("tar", ["czf", context + "/files.tar.gz", "-C", payload, "a"])
+        try Self.write("""
+            FROM scratch
+            COPY busybox /bin/busybox
+            ADD files.tar.gz /data/
+            COPY --chown=1000:2000 app.sh /home/app.sh
+            RUN ["/bin/busybox", "rm", "/data/a/b.txt"]
+            CMD ["/bin/busybox", "sh", "-c", "/bin/busybox stat -c '%u:%g %n' /home/app.sh; /bin/busybox ls /data/a; /bin/busybox cat /data/a/c.txt"]
+            """, to: context + "/Dockerfile.add")
+        let onekube = try OnekubeInstance()
+        let built = try Self.build(onekube, .real, ["-f", "Dockerfile.add", "-t", "added", "."], in: context)
+        #expect(built.status == 0, "\(built)\n\(onekube.daemonLog)")
+        let run = try onekube.docker(["run", "--rm", "added"])
+        #expect(run.stdout == "1000:2000 /home/app.sh\nc.txt\nkept\n", "\(run)")
+
+        // The RUN's deletion is an OCI whiteout in its layer.
+        let archive = scratch.path + "/added.tar"
+        #expect(try onekube.docker(["save", "-o", archive, "added"]).status == 0)
+        let manifest = try Run.checked("tar", ["xOf", archive, "manifest.json"]).stdout
+        let layers = try #require(((try json(manifest) as? [[String: Any]])?.first?["Layers"]) as? [String], "\(manifest)")
+        #expect(layers.count == 4, "\(manifest)")
+        let runLayer = try Run.checked("sh", ["-c", "tar xOf \"$0\" \"$1\" | tar t", archive, layers[3]]).stdout
+        #expect(runLayer.split(separator: "\n").contains("data/a/.wh.b.txt"), "\(runLayer)")
+    }
+
+    @Test func loadsArchivesOtherToolsWrote() throws {
+        let scratch = try TemporaryDirectory("onekube-build")
+        let image = try TestImage.busybox(in: scratch)
+        let dockerArchive = scratch.path + "/skopeo-docker.tar"
+        try Run.checked("skopeo", ["copy", "--quiet", "oci:\(image.layoutDirectory):latest", "docker-archive:\(dockerArchive):busybox:1.36"])
+        let ociArchive = scratch.path + "/layout.tar"
+        try Run.checked("tar", ["cf", ociArchive, "-C", image.layoutDirectory, "."])
+
+        let onekube = try OnekubeInstance()
+        let fromDocker = try onekube.docker(["load", "-i", dockerArchive])
+        #expect(fromDocker.status == 0, "\(fromDocker)\n\(onekube.daemonLog)")
+        #expect(fromDocker.stdout == "Loaded image: busybox:1.36\n", "\(fromDocker)")
+        #expect(try onekube.docker(["run", "--rm", "busybox:1.36", "echo", "from a docker-archive"]).stdout == "from a docker-archive\n")
+
+        let fromLayout = try onekube.realDocker(["load", "-i", ociArchive])
+        #expect(fromLayout.status == 0, "\(fromLayout)")
+        #expect(fromLayout.stdout == "Loaded image ID: \(image.configDigest)\n", "\(fromLayout)")
+        let run = try onekube.docker(["run", "--rm", String(image.configDigest.dropFirst(7).prefix(12)), "echo", "from an OCI layout"])
+        #expect(run.stdout == "from an OCI layout\n", "\(run)")
+    }
 }
