@@ -74,6 +74,7 @@ public final class DockerAPI: HTTPResponder {
             case (.POST, "/build"): return build(request)
             case (.GET, "/images/get"): return try saveImages(request.query.all("names"))
             case (.POST, "/images/load"): return await loadImages(request)
+            case (.POST, "/auth"): return try await login(request)
             default: break
             }
             if let response = try await routeContainers(request, path: path) { return response }
@@ -84,6 +85,8 @@ public final class DockerAPI: HTTPResponder {
                     return try inspectImage(String(rest.dropLast("/json".count)))
                 case .POST where rest.hasSuffix("/tag"):
                     return try tagImage(String(rest.dropLast("/tag".count)), request)
+                case .POST where rest.hasSuffix("/push"):
+                    return try push(String(rest.dropLast("/push".count)), request)
                 case .GET where rest.hasSuffix("/get"):
                     return try saveImages([String(rest.dropLast("/get".count))])
                 case .DELETE:
