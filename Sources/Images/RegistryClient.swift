@@ -226,7 +226,8 @@ public final class RegistryRepositoryClient: Sendable {
     /// token from the realm; Basic: the stored credential) and retries once.
     func send(_ request: HTTPClientRequest, capture: ResponseCapture, scope: String? = nil) async throws -> HTTPClientResponseHead {
         let scope = scope ?? pullScope
-        let authKey = "\(Self.origin(of: request.url) ?? "")|\(scope)"
+        // Per user: an authorization earned with one client's credential is not another's (nor an anonymous one's).
+        let authKey = "\(Self.origin(of: request.url) ?? "")|\(scope)|\(credential?.username ?? "")"
         let cached = tokens.authorization(for: authKey)
         let head = try await sendFollowingRedirects(request, authorization: cached, capture: capture)
         guard head.status == 401 else { return head }
