@@ -139,7 +139,7 @@ let package = Package(
 
         .target(name: "TestSupport", dependencies: ["Platform", "HTTPClient"], path: "Tests/TestSupport"),
         .testTarget(name: "PlatformTests", dependencies: ["Platform"]),
-        .testTarget(name: "ImageBuilderTests", dependencies: ["ImageBuilder", "Images", "Platform"]),
+        .testTarget(name: "ImageBuilderTests", dependencies: ["ImageBuilder", "Images", "Platform", "CLinux"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "Platform", "TestSupport", "CLinux"]),
         .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "Platform", "HTTPClient"]),
         .testTarget(name: "CLITests", dependencies: ["CLI", "Platform"]),

@@ -56,15 +56,17 @@ public enum TarExtractor {
             let cleaned = try contained(name, archive: path)
             if cleaned.isEmpty { continue }
             archive_entry_set_pathname(entry, directory + "/" + cleaned)
-            if let link = archive_entry_hardlink(entry).map({ String(cString: $0) }) {
-                archive_entry_set_hardlink(entry, directory + "/" + (try contained(link, archive: path)))
+            let hardlink = archive_entry_hardlink(entry).map { String(cString: $0) }
+            if let hardlink {
+                archive_entry_set_hardlink(entry, directory + "/" + (try contained(hardlink, archive: path)))
             }
             if let owner = options.owner {
                 archive_entry_set_uid(entry, la_int64_t(owner.uid))
                 archive_entry_set_gid(entry, la_int64_t(owner.gid))
             }
             let type = archive_entry_filetype(entry)
-            guard type == mode_t(Glibc.S_IFREG) || type == mode_t(Glibc.S_IFDIR) || type == mode_t(Glibc.S_IFLNK) else {
+            // A hard link has no file type of its own in libarchive.
+            guard hardlink != nil || type == mode_t(Glibc.S_IFREG) || type == mode_t(Glibc.S_IFDIR) || type == mode_t(Glibc.S_IFLNK) else {
                 // Devices and fifos have no place in a build context or an ADDed archive.
                 continue
             }
