@@ -31,10 +31,7 @@ public enum ImageArchive {
             let image = entry.image
             let configName = image.id.hex + ".json"
             if written.insert(configName).inserted {
-                let configPath = scratch + "/" + configName
-                try FileSystem.writeAtomically(configPath, image.configBytes, mode: 0o644)
-                try add(tar, name: configName, file: configPath, mtime: now)
-                unlink(configPath)
+                try addBytes(tar, name: configName, image.configBytes, mtime: now)
             }
             var layerNames: [String] = []
             for layer in image.layers {
@@ -66,11 +63,11 @@ public enum ImageArchive {
                                                                           image.layers.last?.chainID.hex ?? image.id.hex))
             }
         }
-        try addBytes(tar, name: "manifest.json", OrderedJSON.array(manifest).serializedBytes() + [10], scratch: scratch, mtime: now)
+        try addBytes(tar, name: "manifest.json", OrderedJSON.array(manifest).serializedBytes() + [10], mtime: now)
         let repositoriesJSON = OrderedJSON.object(repositories.keys.sorted().map { name in
             (name, .object((repositories[name] ?? []).map { ($0.0, .string($0.1)) }))
         })
-        try addBytes(tar, name: "repositories", repositoriesJSON.serializedBytes() + [10], scratch: scratch, mtime: now)
+        try addBytes(tar, name: "repositories", repositoriesJSON.serializedBytes() + [10], mtime: now)
         try tar.finish()
     }
 
@@ -91,11 +88,12 @@ public enum ImageArchive {
         try tar.add(name: name, path: file, stat: st)
     }
 
-    private static func addBytes(_ tar: TarWriter, name: String, _ bytes: [UInt8], scratch: String, mtime: Int) throws {
-        let path = scratch + "/" + name
-        try FileSystem.writeAtomically(path, bytes, mode: 0o644)
-        defer { unlink(path) }
-        try add(tar, name: name, file: path, mtime: mtime)
+    private static func addBytes(_ tar: TarWriter, name: String, _ bytes: [UInt8], mtime: Int) throws {
+        var st = stat()
+        st.st_mode = S_IFREG | 0o644
+        st.st_size = bytes.count
+        st.st_mtim = timespec(tv_sec: mtime, tv_nsec: 0)
+        try tar.addBytes(name: name, bytes, stat: st)
     }
 
     // MARK: load
