@@ -9,13 +9,19 @@ extension DockerAPI {
     /// `POST /build` (the legacy builder the docker CLI uses without buildx): the body is the
     /// context tar; the answer a JSON message stream of `stream` text, the `aux` image ID, and an
     /// `errorDetail` (with a failing RUN's exit code as `code`) when the build fails.
-    func build(_ request: HTTPServerRequest) -> HTTPServerResponse {
+    func build(_ request: HTTPServerRequest) async -> HTTPServerResponse {
         let prepared: PreparedBuild
         do {
             if request.bodyExceededLimit {
                 throw OnekubeError(.invalidArgument, "the build context is larger than onekube accepts (256 MiB)")
             }
-            prepared = try builder.prepare(contextArchive: request.bodyBytes, options: try Self.buildOptions(request.query))
+            let options = try Self.buildOptions(request.query)
+            let context = request.bodyBytes
+            let builder = self.builder
+            // Unpacking the context is blocking file work: off the cooperative threads.
+            prepared = try await onDedicatedThread(name: "onekube-build") {
+                try builder.prepare(contextArchive: context, options: options)
+            }
         } catch {
             // Before any output: a plain error, which the CLI prints as "Error response from daemon".
             return DockerResponse.error(error)

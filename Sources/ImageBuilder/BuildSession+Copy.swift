@@ -40,35 +40,39 @@ extension BuildSession {
                 sourceRoot = builder.emptyLayer
             }
         }
-        let sources = try CopySources.resolve(sourceWords, root: sourceRoot, instruction: keyword)
+        let root = sourceRoot
+        // Walking and hashing the files is blocking work: off the cooperative threads.
+        let (sources, checksum) = try await onDedicatedThread(name: "onekube-copy") {
+            let sources = try CopySources.resolve(sourceWords, root: root, instruction: keyword)
+            return (sources, try CopySources.checksum(sources))
+        }
         let workingDir = stage.containerConfig.WorkingDir ?? "/"
-        var destination = destinationWord.hasPrefix("/") ? destinationWord : (workingDir.hasSuffix("/") ? workingDir : workingDir + "/") + destinationWord
-        if destinationWord == "." || destinationWord.hasSuffix("/.") { destination += "/" }
+        var destinationPath = destinationWord.hasPrefix("/") ? destinationWord : (workingDir.hasSuffix("/") ? workingDir : workingDir + "/") + destinationWord
+        if destinationWord == "." || destinationWord.hasSuffix("/.") { destinationPath += "/" }
+        let destination = destinationPath
         if sources.count > 1 && !destination.hasSuffix("/") {
             throw OnekubeError(.invalidArgument, "When using \(keyword) with more than one source file, the destination must be a directory and end with a /")
         }
         let chown = try instruction.flags["chown"].map { try shell.word($0) }
-        let checksum = try CopySources.checksum(sources)
         let flags = [instruction.flags["from"].map { "--from=\($0)" }, chown.map { "--chown=\($0)" }].compactMap { $0 }.joined(separator: " ")
         let summary = "\(keyword) \(flags.isEmpty ? "" : flags + " ")file:\(checksum) in \(destination)"
         let extractArchives = keyword == "ADD" && instruction.flags["from"] == nil
+        let emptyLayer = builder.emptyLayer
         try await perform(&stage, key: summary, createdBy: "/bin/sh -c #(nop) \(summary) ") { next in
             let directory = try scratchDirectory("copy")
-            let upper = directory + "/upper", work = directory + "/work"
-            try FileSystem.createDirectory(upper, mode: 0o755)
-            try FileSystem.createDirectory(work, mode: 0o700)
-            let mount = try OverlayMount(lowers: next.layers.map { images.layers.path($0.chainID) }, empty: builder.emptyLayer,
-                                         upper: upper, work: work, mountPoint: directory + "/root")
-            do {
+            let lowers = next.layers.map { images.layers.path($0.chainID) }
+            let upper = directory + "/upper"
+            try await onDedicatedThread(name: "onekube-copy") {
+                let work = directory + "/work"
+                try FileSystem.createDirectory(upper, mode: 0o755)
+                try FileSystem.createDirectory(work, mode: 0o700)
+                let mount = try OverlayMount(lowers: lowers, empty: emptyLayer, upper: upper, work: work, mountPoint: directory + "/root")
+                defer { mount.unmount() }
                 let owner = try chown.map { try Ownership.resolve($0, root: mount.mountPoint) } ?? (uid: 0, gid: 0)
                 let copier = FileCopier(root: mount.mountPoint, owner: owner)
                 for source in sources {
-                    try place(source, at: destination, copier: copier, extractArchives: extractArchives)
+                    try Self.place(source, at: destination, copier: copier, extractArchives: extractArchives)
                 }
-                mount.unmount()
-            } catch {
-                mount.unmount()
-                throw error
             }
             return try await commitLayer(upper: upper, stage: next)
         }
@@ -77,7 +81,7 @@ extension BuildSession {
     /// Docker's destination rules: into a directory when the destination ends with `/` or is one
     /// already, else to that very path; a source directory's contents go into the destination;
     /// ADD unpacks local archives into it.
-    private func place(_ source: CopySource, at destination: String, copier: FileCopier, extractArchives: Bool) throws {
+    static func place(_ source: CopySource, at destination: String, copier: FileCopier, extractArchives: Bool) throws {
         if source.isDirectory {
             try copier.copy(from: source.path, to: destination)
             return

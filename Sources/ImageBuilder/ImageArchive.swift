@@ -104,8 +104,30 @@ public enum ImageArchive {
         case untagged(String)
     }
 
+    /// An image of an archive, its layers recompressed into the content store.
+    struct Staged: Sendable {
+        var configBytes: [UInt8]
+        var layers: [LocalLayer]
+        var names: [String]
+    }
+
     /// Loads every image of the archive at `path` (extracted into `scratch`).
     public static func load(file path: String, images: ImageService, scratch: String) async throws -> [Loaded] {
+        let staged = try await onDedicatedThread(name: "onekube-load") { try stage(file: path, images: images, scratch: scratch) }
+        var loaded: [Loaded] = []
+        for entry in staged {
+            let records = try await images.unpackLocalLayers(entry.layers)
+            let references = entry.names.compactMap { try? ImageReference.parseNormalized($0) }
+                .map { $0.tag == nil && $0.digest == nil ? $0.withTag(ImageReference.defaultTag) : $0 }
+            let image = try images.storeLocalImage(configBytes: entry.configBytes, layers: records, tags: references)
+            loaded += references.isEmpty ? [.untagged(image.id.description)] : references.map { .tagged($0.familiarString) }
+        }
+        return loaded
+    }
+
+    /// The blocking part of a load: extraction, then each layer checked against its diff ID and
+    /// written as a gzip blob.
+    static func stage(file path: String, images: ImageService, scratch: String) throws -> [Staged] {
         let root = scratch + "/archive"
         try FileSystem.createDirectory(root, mode: 0o700)
         try TarExtractor.extract(file: path, into: root, options: TarExtractor.Options(keepOwners: false))
@@ -117,8 +139,7 @@ public enum ImageArchive {
         } else {
             throw OnekubeError(.invalidArgument, "invalid archive: neither manifest.json nor index.json found")
         }
-        var loaded: [Loaded] = []
-        for entry in found {
+        return try found.map { entry in
             let configBytes = try FileSystem.readFile(entry.config)
             let config: ImageConfig
             do {
@@ -146,13 +167,8 @@ public enum ImageArchive {
                     throw error
                 }
             }
-            let records = try await images.unpackLocalLayers(layers)
-            let references = entry.names.compactMap { try? ImageReference.parseNormalized($0) }
-                .map { $0.tag == nil && $0.digest == nil ? $0.withTag(ImageReference.defaultTag) : $0 }
-            let image = try images.storeLocalImage(configBytes: configBytes, layers: records, tags: references)
-            loaded += references.isEmpty ? [.untagged(image.id.description)] : references.map { .tagged($0.familiarString) }
+            return Staged(configBytes: configBytes, layers: layers, names: entry.names)
         }
-        return loaded
     }
 
     static func dockerArchiveEntries(_ root: String) throws -> [(config: String, layers: [String], names: [String])] {
