@@ -31,7 +31,7 @@ extension BuildSession {
         }
         let workingDir = config.WorkingDir ?? ""
         let layerPaths = stage.layers.map { images.layers.path($0.chainID) } + [builder.initLayer]
-        let record = try containers.create(name: nil, configuration: ContainerConfiguration(
+        let record = try builder.createBuildContainer(ContainerConfiguration(
             image: stage.imageID, imageID: stage.imageID, layers: layerPaths, args: command, env: environment,
             workingDir: workingDir, user: config.User ?? "", hostname: ""))
         let shortID = String(record.id.prefix(12))
@@ -54,11 +54,11 @@ extension BuildSession {
                 throw BuildFailure(message: "The command '\(command.joined(separator: " "))' returned a non-zero code: \(status)", code: status)
             }
             let layer = try await commitLayer(upper: upper, stage: stage)
-            try await containers.remove(record.id, force: true)
+            try await builder.removeBuildContainer(record.id)
             say(" ---> Removed intermediate container \(shortID)\n")
             return layer
         } catch {
-            do { try await containers.remove(record.id, force: true) } catch {
+            do { try await builder.removeBuildContainer(record.id) } catch {
                 builder.logger.warning("could not remove a build container", metadata: ["id": "\(record.id)", "error": "\(error)"])
             }
             throw error

@@ -4,6 +4,7 @@ import Glibc
 import Images
 import Logging
 import Platform
+import Synchronization
 
 /// A build that failed the way docker reports it: the message, and the exit code the CLI takes
 /// from `errorDetail.code` (a failing RUN's own exit code).
@@ -23,6 +24,10 @@ public final class ImageBuilder: Sendable {
     let containers: ContainerService
     let root: String
     let logger: Logger
+    /// Build containers of running builds; any other container with `buildLabel` is a leftover
+    /// of a daemon that died mid-build.
+    let activeContainers = Mutex<Set<String>>([])
+    static let buildLabel = "onekube.build"
 
     public init(images: ImageService, containers: ContainerService, dataDirectory: String, logger: Logger) throws {
         self.images = images
@@ -122,8 +127,38 @@ public final class ImageBuilder: Sendable {
     /// Runs a prepared build to the end; returns the image ID. The work directory is gone after.
     public func run(_ build: PreparedBuild, output: @escaping @Sendable (BuildMessage) -> Void) async throws -> Digest {
         defer { discard(build) }
+        await removeLeftoverContainers()
         let session = BuildSession(builder: self, build: build, output: output)
         return try await session.run()
+    }
+
+    /// Creates a RUN step's container, registered as one of a running build.
+    func createBuildContainer(_ configuration: ContainerConfiguration) throws -> ContainerRecord {
+        var configuration = configuration
+        configuration.labels[Self.buildLabel] = "true"
+        return try activeContainers.withLock { active in
+            let record = try containers.create(name: nil, configuration: configuration)
+            active.insert(record.id)
+            return record
+        }
+    }
+
+    func removeBuildContainer(_ id: String) async throws {
+        defer { _ = activeContainers.withLock { $0.remove(id) } }
+        try await containers.remove(id, force: true)
+    }
+
+    /// Build containers a crashed daemon left (its builds died with it).
+    private func removeLeftoverContainers() async {
+        let stale = activeContainers.withLock { active in
+            containers.list().filter { $0.config.labels[Self.buildLabel] != nil && !active.contains($0.id) }.map(\.id)
+        }
+        for id in stale {
+            logger.info("removing a leftover build container", metadata: ["id": "\(id)"])
+            do { try await containers.remove(id, force: true) } catch {
+                logger.warning("could not remove a leftover build container", metadata: ["id": "\(id)", "error": "\(error)"])
+            }
+        }
     }
 
     /// A work directory for `save` and `load`, removed when `body` returns.

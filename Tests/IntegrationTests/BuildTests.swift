@@ -289,4 +289,24 @@ struct BuildTests {
         let run = try onekube.docker(["run", "--rm", String(image.configDigest.dropFirst(7).prefix(12)), "echo", "from an OCI layout"])
         #expect(run.stdout == "from an OCI layout\n", "\(run)")
     }
+
+    @Test func aDaemonKilledMidBuildLeavesNothingOnceRestarted() throws {
+        let scratch = try TemporaryDirectory("onekube-build")
+        let context = try Self.offlineKubia(in: scratch)
+        let onekube = try OnekubeInstance()
+        #expect(try Self.build(onekube, .builtIn, ["-t", "kubia", "."], in: context).status == 0)
+        try Self.write("FROM kubia\nRUN echo started; sleep 60\n", to: context + "/Dockerfile.slow")
+        let (argv, environment) = onekube.dockerCommand(.builtIn)
+        let slow = try BackgroundProcess(argv[0], Array(argv.dropFirst()) + ["build", "-f", context + "/Dockerfile.slow", context],
+                                         logPath: scratch.path + "/slow-build.log", environment: environment)
+        try waitUntil("the RUN to start") { slow.log.contains("started") }
+        let pid = try #require(onekube.pid)
+        kill(pid, SIGKILL)
+        try waitUntil("the killed daemon to be gone") { (try onekube.onekube(["status"])).status == 7 }
+        slow.stop()
+
+        try onekube.start()
+        #expect(try Self.build(onekube, .builtIn, ["-t", "kubia", "."], in: context).status == 0)
+        try Self.expectNothingLeft(onekube, .builtIn)
+    }
 }
