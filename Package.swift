@@ -106,8 +106,13 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // docker build (Dockerfile, layers from overlay upper dirs, build cache), save and load.
+        .target(name: "ImageBuilder", dependencies: [
+            "Images", "ContainerRuntime", "Platform", "CArchive", "CLinux", "CZlib",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "DockerAPI", dependencies: [
-            "Images", "HTTPServer", "Platform", "ContainerRuntime",
+            "Images", "HTTPServer", "Platform", "ContainerRuntime", "ImageBuilder",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -120,12 +125,12 @@ let package = Package(
         ]),
         .target(name: "Daemon", dependencies: [
             "DockerAPI", "Images", "HTTPServer", "Platform", "APIServer", "Controllers", "NodeAgent", "ObjectStore",
-            "Registry", "KubeModel", "SQLite", "ContainerRuntime", "NodeRuntime", "PodStreams", "ServiceProxy", "ClusterDNS",
+            "Registry", "KubeModel", "SQLite", "ContainerRuntime", "NodeRuntime", "PodStreams", "ServiceProxy", "ClusterDNS", "ImageBuilder",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "CLI", dependencies: [
-            "Daemon", "HTTPClient", "Images", "Platform", "NodeAgent", "ContainerRuntime", "DockerAPI", "KubeModel",
+            "Daemon", "HTTPClient", "Images", "Platform", "NodeAgent", "ContainerRuntime", "DockerAPI", "KubeModel", "ImageBuilder",
             .product(name: "Yams", package: "Yams"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -134,6 +139,7 @@ let package = Package(
 
         .target(name: "TestSupport", dependencies: ["Platform", "HTTPClient"], path: "Tests/TestSupport"),
         .testTarget(name: "PlatformTests", dependencies: ["Platform"]),
+        .testTarget(name: "ImageBuilderTests", dependencies: ["ImageBuilder", "Images", "Platform", "CLinux"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "Platform", "TestSupport", "CLinux"]),
         .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "Platform", "HTTPClient"]),
         .testTarget(name: "CLITests", dependencies: ["CLI", "Platform"]),

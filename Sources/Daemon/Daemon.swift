@@ -4,6 +4,7 @@ import CLinux
 import ContainerRuntime
 import Controllers
 import DockerAPI
+import ImageBuilder
 import HTTPServer
 import Images
 import KubeModel
@@ -51,8 +52,10 @@ public enum Daemon {
         // A crash may have left container processes, cgroups and veths.
         try containers.prepare()
 
+        let builder = try ImageBuilder(images: images, containers: containers, dataDirectory: configuration.dataDirectory,
+                                       logger: logger.withLabel("build"))
         let dockerAPI = DockerAPI(
-            images: images, containers: containers,
+            images: images, containers: containers, builder: builder,
             info: DockerDaemonInfo(dataDirectory: configuration.dataDirectory, registry: configuration.registry),
             logger: logger.withLabel("docker-api"))
         let dockerServer = HTTPServer(

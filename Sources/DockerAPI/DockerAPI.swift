@@ -1,6 +1,7 @@
 import ContainerRuntime
 import Foundation
 import HTTPServer
+import ImageBuilder
 import Images
 import Logging
 import NIOCore
@@ -23,12 +24,14 @@ public struct DockerDaemonInfo: Sendable {
 public final class DockerAPI: HTTPResponder {
     let images: ImageService
     let containers: ContainerService
+    let builder: ImageBuilder
     let info: DockerDaemonInfo
     let logger: Logger
 
-    public init(images: ImageService, containers: ContainerService, info: DockerDaemonInfo, logger: Logger) {
+    public init(images: ImageService, containers: ContainerService, builder: ImageBuilder, info: DockerDaemonInfo, logger: Logger) {
         self.images = images
         self.containers = containers
+        self.builder = builder
         self.info = info
         self.logger = logger
     }
@@ -68,6 +71,10 @@ public final class DockerAPI: HTTPResponder {
             case (.GET, "/info"): return try infoResponse()
             case (.POST, "/images/create"): return await pull(request)
             case (.GET, "/images/json"): return try listImages(request)
+            case (.POST, "/build"): return await build(request)
+            case (.GET, "/images/get"): return try saveImages(request.query.all("names"))
+            case (.POST, "/images/load"): return await loadImages(request)
+            case (.POST, "/auth"): return try await login(request)
             default: break
             }
             if let response = try await routeContainers(request, path: path) { return response }
@@ -78,6 +85,10 @@ public final class DockerAPI: HTTPResponder {
                     return try inspectImage(String(rest.dropLast("/json".count)))
                 case .POST where rest.hasSuffix("/tag"):
                     return try tagImage(String(rest.dropLast("/tag".count)), request)
+                case .POST where rest.hasSuffix("/push"):
+                    return try push(String(rest.dropLast("/push".count)), request)
+                case .GET where rest.hasSuffix("/get"):
+                    return try saveImages([String(rest.dropLast("/get".count))])
                 case .DELETE:
                     return try removeImage(rest, request)
                 default: break

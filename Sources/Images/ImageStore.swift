@@ -35,6 +35,15 @@ public final class ImageStore: Sendable {
                 digest TEXT NOT NULL,
                 PRIMARY KEY (image_id, digest)
             );
+            CREATE TABLE IF NOT EXISTS build_cache (
+                parent TEXT NOT NULL,
+                key TEXT NOT NULL,
+                image_id TEXT NOT NULL,
+                config BLOB NOT NULL,
+                layers TEXT NOT NULL,
+                created INTEGER NOT NULL,
+                PRIMARY KEY (parent, key)
+            );
             """)
     }
 
@@ -112,14 +121,15 @@ public final class ImageStore: Sendable {
         try images(where: "", [])
     }
 
-    /// Every blob some image still references.
+    /// Every blob some image (or a build cache entry) still references.
     public func referencedBlobs() throws -> Set<Digest> {
         Set(try db.query("SELECT DISTINCT digest FROM image_blobs").compactMap { $0[0].string.flatMap { try? Digest(parsing: $0) } })
+            .union(try buildCacheLayers().map(\.blob))
     }
 
-    /// Every layer chain some image still uses.
+    /// Every layer chain some image (or a build cache entry) still uses.
     public func referencedChains() throws -> Set<Digest> {
-        Set(try allImages().flatMap { $0.layers.map(\.chainID) })
+        Set(try allImages().flatMap { $0.layers.map(\.chainID) }).union(try buildCacheLayers().map(\.chainID))
     }
 
     private func images(where clause: String, _ parameters: [SQLiteValue]) throws -> [ImageRecord] {

@@ -38,7 +38,7 @@ public final class LayerStore: Sendable {
         return Int64(text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
     }
 
-    func unpack(
+    public func unpack(
         blob: String, chainID: Digest, expectedDiffID: Digest, progress: @escaping @Sendable (Int64) -> Void
     ) async throws {
         let temp = "\(root)/.tmp-\(chainID.hex)-\(UInt32.random(in: 0...UInt32.max))"

@@ -83,5 +83,7 @@ public struct ImageConfig: Codable, Sendable {
         public var Shell: [String]?
         public var OnBuild: [String]?
         public var ArgsEscaped: Bool?
+
+        public init() {}
     }
 }

@@ -224,8 +224,10 @@ public final class RegistryRepositoryClient: Sendable {
 
     /// Sends with the cached authorization for this scope; on a 401 answers the challenge (Bearer:
     /// token from the realm; Basic: the stored credential) and retries once.
-    func send(_ request: HTTPClientRequest, capture: ResponseCapture) async throws -> HTTPClientResponseHead {
-        let authKey = "\(Self.origin(of: request.url) ?? "")|\(pullScope)"
+    func send(_ request: HTTPClientRequest, capture: ResponseCapture, scope: String? = nil) async throws -> HTTPClientResponseHead {
+        let scope = scope ?? pullScope
+        // Per user: an authorization earned with one client's credential is not another's (nor an anonymous one's).
+        let authKey = "\(Self.origin(of: request.url) ?? "")|\(scope)|\(credential?.username ?? "")"
         let cached = tokens.authorization(for: authKey)
         let head = try await sendFollowingRedirects(request, authorization: cached, capture: capture)
         guard head.status == 401 else { return head }
@@ -234,7 +236,7 @@ public final class RegistryRepositoryClient: Sendable {
         if let bearer = challenges.first(where: { $0.scheme == "bearer" }) {
             // A cached token that was refused has expired or been revoked: fetch a new one.
             authorization = try await tokens.bearerAuthorization(
-                challenge: bearer, scope: pullScope, credential: credential, http: http, refresh: cached != nil)
+                challenge: bearer, scope: scope, credential: credential, http: http, refresh: cached != nil)
         } else if challenges.contains(where: { $0.scheme == "basic" }), let credential {
             authorization = (credential.basicAuthorization, Date.distantFuture)
         } else {
@@ -410,7 +412,8 @@ final class TokenCache: Sendable {
               components.scheme == "https" || components.scheme == "http" else {
             throw OnekubeError(.unauthorized, "registry sent a Bearer challenge without a usable realm")
         }
-        let scopes = challenge.scopes.isEmpty ? [scope] : Array(Set(challenge.scopes + [scope])).sorted()
+        // An empty scope (a login check) asks for a token that only proves the credentials.
+        let scopes = Array(Set((challenge.scopes + [scope]).filter { !$0.isEmpty })).sorted()
         var items = components.queryItems ?? []
         if let service = challenge.service { items.append(URLQueryItem(name: "service", value: service)) }
         items += scopes.map { URLQueryItem(name: "scope", value: $0) }

@@ -40,9 +40,18 @@ public final class LocalRegistry: @unchecked Sendable {
 
     public var host: String { "127.0.0.1:\(port)" }
 
-    public init() throws {
+    /// With `htpasswd`, the registry asks for Basic auth and accepts only that user.
+    public init(htpasswd: (user: String, password: String)? = nil) throws {
         directory = try TemporaryDirectory("onekube-registry")
         port = try freePort()
+        var auth = ""
+        if let htpasswd {
+            // distribution wants bcrypt; Python's crypt module makes it without extra packages.
+            let hash = try Run.checked("python3", ["-W", "ignore", "-c", "import crypt,sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH)))",
+                                                  htpasswd.password]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            try "\(htpasswd.user):\(hash)\n".write(toFile: directory.path + "/htpasswd", atomically: true, encoding: .utf8)
+            auth = "\nauth:\n  htpasswd:\n    realm: onekube-test\n    path: \(directory.path)/htpasswd"
+        }
         let config = """
             version: 0.1
             log:
@@ -54,12 +63,13 @@ public final class LocalRegistry: @unchecked Sendable {
                 enabled: true
             http:
               addr: 127.0.0.1:\(port)
-            """
+            """ + auth
         try config.write(toFile: directory.path + "/config.yml", atomically: true, encoding: .utf8)
         server = try BackgroundProcess("docker-registry", ["serve", directory.path + "/config.yml"], logPath: directory.path + "/registry.log")
         let url = "http://\(host)/v2/"
         try waitUntil("docker-registry on \(host)") {
-            (try? CurlHTTPClient.shared.sendBlocking(HTTPClientRequest(url: url, connectTimeout: 1)))?.status == 200
+            let status = (try? CurlHTTPClient.shared.sendBlocking(HTTPClientRequest(url: url, connectTimeout: 1)))?.status
+            return status == 200 || (htpasswd != nil && status == 401)
         }
     }
 

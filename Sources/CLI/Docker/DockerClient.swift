@@ -61,13 +61,14 @@ struct DockerClient: Sendable {
 
     /// Streams the body to `onChunk` as it arrives (progress streams).
     func perform(_ method: String, _ path: String, query: [(String, String)] = [], headers: [(String, String)] = [],
-                 body: [UInt8]? = nil, onHead: (HTTPClientResponseHead) throws -> Void = { _ in },
+                 body: [UInt8]? = nil, contentType: String = "application/json",
+                 onHead: (HTTPClientResponseHead) throws -> Void = { _ in },
                  onChunk: (UnsafeRawBufferPointer) throws -> Void) throws -> HTTPClientResponseHead {
         try checkSocket()
         var url = "http://localhost\(Self.apiPrefix)\(path)"
         if !query.isEmpty { url += "?" + Self.encodeQuery(query) }
         var fields = HTTPHeaderFields(headers)
-        if body != nil { fields.append("Content-Type", "application/json") }
+        if body != nil { fields.append("Content-Type", contentType) }
         let request = HTTPClientRequest(method: method, url: url, headers: fields, body: body,
                                         unixSocketPath: socketPath, stallTimeout: nil, connectTimeout: 10)
         do {

@@ -6,4 +6,6 @@
 /// cannot call: these wrap them.
 int cz_deflate_init(z_stream *stream, int level);
 int cz_inflate_init(z_stream *stream);
+/// A deflate stream that writes the gzip format (layer blobs).
+int cz_deflate_init_gzip(z_stream *stream, int level);
 #endif

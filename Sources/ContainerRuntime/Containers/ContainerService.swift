@@ -98,9 +98,12 @@ public final class ContainerService: Service, Sendable {
             return container
         }
         do {
-            for sub in ["", "/upper", "/work", "/rootfs"] {
+            for sub in ["", "/work", "/rootfs"] {
                 try FileSystem.createDirectory(directory + sub, mode: 0o700)
             }
+            // The upper directory is the container's `/`: 0755, or a non-root USER cannot reach
+            // anything (the container directory above it stays private).
+            try FileSystem.createDirectory(directory + "/upper", mode: 0o755)
             try save(container.record)
         } catch {
             containers.withLock { _ = $0.removeValue(forKey: id) }

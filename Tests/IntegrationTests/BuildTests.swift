@@ -1,0 +1,312 @@
+import Foundation
+import Glibc
+import Platform
+import TestSupport
+import Testing
+
+/// The book's 2.1.2–2.1.3 and 2.1.7 with no registry at all: `docker build` of the offline kubia
+/// (FROM scratch + the host's static busybox), run, cache, save/load, pods, and bad input.
+@Suite("docker build, save, load")
+struct BuildTests {
+    /// A copy of Resources/examples/kubia-offline with the host's busybox in it, as README says.
+    static func offlineKubia(in scratch: TemporaryDirectory) throws -> String {
+        let directory = try scratch.sub("kubia-offline-\(UUID().uuidString.prefix(6))")
+        let example = Fixtures.packageRoot + "/Resources/examples/kubia-offline"
+        for name in ["Dockerfile", "app.sh", ".dockerignore"] {
+            try FileManager.default.copyItem(atPath: example + "/" + name, toPath: directory + "/" + name)
+        }
+        try FileManager.default.copyItem(atPath: "/bin/busybox", toPath: directory + "/busybox")
+        return directory
+    }
+
+    static func write(_ text: String, to path: String) throws {
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    /// `docker build` as each client runs it, in the context directory.
+    static func build(_ onekube: OnekubeInstance, _ client: DockerClientKind, _ arguments: [String], in directory: String) throws -> ProcessResult {
+        let (argv, environment) = onekube.dockerCommand(client)
+        return try Run.program(argv[0], Array(argv.dropFirst()) + ["build"] + arguments, environment: environment, directory: directory)
+    }
+
+    /// The steps of a build's output that were taken from the cache.
+    static func cachedSteps(_ output: String) -> [Int] {
+        var cached: [Int] = []
+        var step = 0
+        for line in output.split(separator: "\n") {
+            if line.hasPrefix("Step "), let number = Int(line.dropFirst(5).prefix { $0.isNumber }) { step = number }
+            if line == " ---> Using cache" { cached.append(step) }
+        }
+        return cached
+    }
+
+    /// What a build may leave: no container, no mount under the data directory, only the builder's
+    /// two fixed directories.
+    static func expectNothingLeft(_ onekube: OnekubeInstance, _ client: DockerClientKind) throws {
+        let ps = try onekube.docker(client, ["ps", "-a", "-q"])
+        #expect(ps.stdout.isEmpty, "build containers left: \(ps)")
+        let mountinfo = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
+        #expect(!mountinfo.contains(onekube.dataDirectory + "/build"), "\(mountinfo)")
+        let left = try FileManager.default.contentsOfDirectory(atPath: onekube.dataDirectory + "/build").sorted()
+        #expect(left == ["empty-layer", "init-layer"], "\(left)")
+    }
+
+    @Test(arguments: DockerClientKind.allCases)
+    func offlineKubiaBuildsRunsAndCaches(client: DockerClientKind) throws {
+        let scratch = try TemporaryDirectory("onekube-build")
+        let context = try Self.offlineKubia(in: scratch)
+        let onekube = try OnekubeInstance()
+
+        let built = try Self.build(onekube, client, ["-t", "kubia", "."], in: context)
+        #expect(built.status == 0, "\(built)\n\(onekube.daemonLog)")
+        // The docker CLI ends its upload progress with `\r\r\n`.
+        let lines = built.stdout.replacingOccurrences(of: "\r", with: "").split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(lines.first?.hasPrefix("Sending build context to Docker daemon  ") == true, "\(built)")
+        #expect(lines.contains("Step 1/6 : FROM scratch"), "\(built)")
+        #expect(lines.contains("Step 3/6 : RUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]"), "\(built)")
+        #expect(lines.contains { $0.hasPrefix(" ---> Running in ") }, "\(built)")
+        #expect(lines.contains { $0.hasPrefix(" ---> Removed intermediate container ") }, "\(built)")
+        #expect(Self.cachedSteps(built.stdout).isEmpty, "\(built)")
+        let successLine = try #require(lines.first { $0.hasPrefix("Successfully built ") }, "\(built)")
+        let imageID = String(successLine.dropFirst("Successfully built ".count))
+        #expect(imageID.count == 12, "\(built)")
+        #expect(lines.contains("Successfully tagged kubia:latest"), "\(built)")
+        if client == .real { #expect(built.stderr.contains("DEPRECATED: The legacy builder is deprecated"), "\(built)") }
+
+        let images = try onekube.docker(client, ["images"])
+        #expect(images.stdout.contains("kubia        latest    \(imageID)"), "\(images)")
+        try Self.expectNothingLeft(onekube, client)
+
+        let port = try freePort()
+        let run = try onekube.docker(client, ["run", "-d", "--name", "kubia-container", "-p", "127.0.0.1:\(port):8080", "kubia"])
+        #expect(run.status == 0, "\(run)\n\(onekube.daemonLog)")
+        let shortID = String(run.stdout.prefix(12))
+        try waitUntil("the built kubia to answer on 127.0.0.1:\(port)") {
+            (try? Run.program("curl", ["-s", "--max-time", "2", "127.0.0.1:\(port)"]))?.stdout == "You've hit \(shortID)\n"
+        }
+        #expect(try onekube.docker(client, ["rm", "-f", "kubia-container"]).status == 0)
+
+        // Unchanged: every step after FROM from the cache, the same image.
+        let again = try Self.build(onekube, client, ["-t", "kubia", "."], in: context)
+        #expect(again.status == 0, "\(again)")
+        #expect(Self.cachedSteps(again.stdout) == [2, 3, 4, 5, 6], "\(again)")
+        #expect(again.stdout.contains("Successfully built \(imageID)\n"), "\(again)")
+
+        // A changed app: the steps before its ADD stay cached, it and those after are rebuilt.
+        try FileManager.default.removeItem(atPath: context + "/app.sh")
+        try Self.write("#!/bin/sh\necho changed\nexec httpd -f -p 8080 -h /www\n", to: context + "/app.sh")
+        let changed = try Self.build(onekube, client, ["-t", "kubia", "."], in: context)
+        #expect(changed.status == 0, "\(changed)")
+        #expect(Self.cachedSteps(changed.stdout) == [2, 3], "\(changed)")
+        #expect(!changed.stdout.contains("Successfully built \(imageID)\n"), "\(changed)")
+        try Self.expectNothingLeft(onekube, client)
+    }
+
+    @Test func multiStageArgsEnvWorkdirAndDockerignore() throws {
+        let scratch = try TemporaryDirectory("onekube-build")
+        let context = try Self.offlineKubia(in: scratch)
+        try FileManager.default.createDirectory(atPath: context + "/files", withIntermediateDirectories: true)
+        try Self.write("visible\n", to: context + "/files/kept.txt")
+        try Self.write("do not send\n", to: context + "/files/secret.txt")
+        try Self.write("files/secret*\n", to: context + "/.dockerignore")
+        try Self.write("""
+            FROM scratch AS tools
+            COPY busybox /bin/busybox
+            RUN ["/bin/busybox", "sh", "-c", "/bin/busybox mkdir -p /out && echo from-the-first-stage > /out/msg"]
+
+            # the image: only what it takes from the first stage
+            FROM scratch
+            ARG GREETING=hello
+            ENV TARGET=world \\
+                PATH=/bin
+            COPY --from=tools /bin/busybox /bin/busybox
+            COPY --from=tools /out/msg /msg
+            WORKDIR /app
+            COPY files/ ./
+            RUN ["/bin/busybox", "sh", "-c", "echo \\"$GREETING $TARGET in $(/bin/busybox pwd): $(/bin/busybox ls /app)\\" > /app/out"]
+            USER 1000
+            LABEL stage=final
+            STOPSIGNAL SIGINT
+            HEALTHCHECK --interval=30s CMD ["/bin/busybox", "true"]
+            CMD ["/bin/busybox", "cat", "/msg", "/app/out"]
+            """, to: context + "/Dockerfile.multi")
+        let onekube = try OnekubeInstance()
+        let built = try Self.build(onekube, .builtIn, ["-f", "Dockerfile.multi", "--build-arg", "GREETING=hi", "-t", "multi", "."], in: context)
+        #expect(built.status == 0, "\(built)\n\(onekube.daemonLog)")
+
+        let run = try onekube.docker(["run", "--rm", "multi"])
+        #expect(run.stdout == "from-the-first-stage\nhi world in /app: kept.txt\n", "\(run)")
+
+        let inspect = try onekube.docker(["image", "inspect", "multi"])
+        let image = try #require((try json(inspect.stdout) as? [[String: Any]])?.first, "\(inspect)")
+        let config = try #require(image["Config"] as? [String: Any])
+        #expect(config["User"] as? String == "1000")
+        #expect(config["WorkingDir"] as? String == "/app")
+        #expect(config["StopSignal"] as? String == "SIGINT")
+        #expect((config["Env"] as? [String])?.contains("TARGET=world") == true, "\(config)")
+        #expect((config["Labels"] as? [String: String]) == ["stage": "final"], "\(config)")
+        #expect(((config["Healthcheck"] as? [String: Any])?["Test"] as? [String]) == ["CMD", "/bin/busybox", "true"], "\(config)")
+        // busybox and msg (two COPY --from), the files, the RUN: nothing of the first stage's RUN.
+        #expect(((image["RootFS"] as? [String: Any])?["Layers"] as? [String])?.count == 4, "\(image)")
+        try Self.expectNothingLeft(onekube, .builtIn)
+    }
+
+    @Test func saveThenLoadIntoACleanDataDirectory() throws {
+        let scratch = try TemporaryDirectory("onekube-build")
+        let context = try Self.offlineKubia(in: scratch)
+        let archive = scratch.path + "/kubia.tar"
+        do {
+            let builder = try OnekubeInstance()
+            #expect(try Self.build(builder, .builtIn, ["-t", "kubia", "."], in: context).status == 0)
+            let save = try builder.docker(["save", "-o", archive, "kubia"])
+            #expect(save.status == 0 && save.stdout.isEmpty, "\(save)")
+            try builder.stop()
+        }
+        let listing = try Run.checked("tar", ["tf", archive]).stdout
+        #expect(listing.contains("manifest.json") && listing.contains("repositories") && listing.contains("/layer.tar"), "\(listing)")
+
+        let clean = try OnekubeInstance()
+        let load = try clean.realDocker(["load", "-i", archive])
+        #expect(load.status == 0, "\(load)\n\(clean.daemonLog)")
+        #expect(load.stdout == "Loaded image: kubia:latest\n", "\(load)")
+        let port = try freePort()
+        let run = try clean.docker(["run", "-d", "-p", "127.0.0.1:\(port):8080", "kubia"])
+        #expect(run.status == 0, "\(run)")
+        let shortID = String(run.stdout.prefix(12))
+        try waitUntil("the loaded kubia to answer on 127.0.0.1:\(port)") {
+            (try? Run.program("curl", ["-s", "--max-time", "2", "127.0.0.1:\(port)"]))?.stdout == "You've hit \(shortID)\n"
+        }
+    }
+
+    @Test func podRunsTheLocallyBuiltImageWithoutARegistry() throws {
+        let scratch = try TemporaryDirectory("onekube-build")
+        let context = try Self.offlineKubia(in: scratch)
+        let onekube = try OnekubeInstance()
+        #expect(try Self.build(onekube, .real, ["-t", "kubia", "."], in: context).status == 0)
+        let created = try onekube.kubectl(["run", "kubia", "--image=kubia", "--image-pull-policy=IfNotPresent", "--port=8080"])
+        #expect(created.stdout == "pod/kubia created\n", "\(created)")
+        try waitUntil(timeout: 60, "the pod to run") {
+            try onekube.kubectl(["get", "pod", "kubia", "-o", "jsonpath={.status.phase}"]).stdout == "Running"
+        }
+        let ip = try onekube.kubectl(["get", "pod", "kubia", "-o", "jsonpath={.status.podIP}"]).stdout
+        try waitUntil("the pod to answer on \(ip):8080") {
+            (try? Run.program("curl", ["-s", "--max-time", "2", "\(ip):8080"]))?.stdout == "You've hit kubia\n"
+        }
+        let events = try onekube.kubectl(["get", "events", "--field-selector", "involvedObject.name=kubia"]).stdout
+        #expect(events.contains("already present on machine"), "\(events)")
+    }
+
+    @Test(arguments: DockerClientKind.allCases)
+    func badInputIsReportedAndLeavesNothing(client: DockerClientKind) throws {
+        let scratch = try TemporaryDirectory("onekube-build")
+        let context = try Self.offlineKubia(in: scratch)
+        let onekube = try OnekubeInstance()
+        #expect(try Self.build(onekube, client, ["-t", "kubia", "."], in: context).status == 0)
+        let imagesBefore = try onekube.docker(client, ["images", "-q"]).stdout
+
+        try Self.write("FROM kubia\nRUN true\nFRM kubia\n", to: context + "/Dockerfile.syntax")
+        let syntax = try Self.build(onekube, client, ["-f", "Dockerfile.syntax", "."], in: context)
+        #expect(syntax.status == 1, "\(syntax)")
+        #expect(syntax.stderr.contains("Dockerfile parse error line 3: unknown instruction: FRM"), "\(syntax)")
+
+        try Self.write("FROM kubia\nRUN echo about to fail; /bin/sh -c 'echo on stderr >&2'; false\n", to: context + "/Dockerfile.fail")
+        let failed = try Self.build(onekube, client, ["-f", "Dockerfile.fail", "-t", "broken", "."], in: context)
+        #expect(failed.status == 1, "\(failed)")
+        #expect(failed.stdout.contains("about to fail\n"), "\(failed)")
+        #expect(failed.stdout.contains("on stderr"), "\(failed)")
+        #expect(failed.stderr.contains("The command '/bin/sh -c echo about to fail; /bin/sh -c 'echo on stderr >&2'; false' returned a non-zero code: 1"), "\(failed)")
+
+        try Self.write("FROM kubia\nRUN exit 3\n", to: context + "/Dockerfile.exit3")
+        let exit3 = try Self.build(onekube, client, ["-f", "Dockerfile.exit3", "."], in: context)
+        #expect(exit3.status == 3, "the CLI exits with errorDetail.code: \(exit3)")
+        #expect(exit3.stderr.contains("The command '/bin/sh -c exit 3' returned a non-zero code: 3"), "\(exit3)")
+
+        try Self.write("secret\n", to: scratch.path + "/secret")
+        try Self.write("FROM kubia\nCOPY ../secret /secret\n", to: context + "/Dockerfile.outside")
+        let outside = try Self.build(onekube, client, ["-f", "Dockerfile.outside", "."], in: context)
+        #expect(outside.status == 1, "\(outside)")
+        #expect(outside.stderr.contains("COPY failed: forbidden path outside the build context: ../secret ()"), "\(outside)")
+
+        try Self.write("FROM kubia\nCOPY missing.js /app/\n", to: context + "/Dockerfile.missing")
+        let missing = try Self.build(onekube, client, ["-f", "Dockerfile.missing", "."], in: context)
+        #expect(missing.status == 1, "\(missing)")
+        #expect(missing.stderr.contains("COPY failed: file not found in build context or excluded by .dockerignore: stat missing.js: file does not exist"), "\(missing)")
+
+        #expect(try onekube.docker(client, ["images", "-q"]).stdout == imagesBefore, "no half-made image")
+        #expect(try onekube.docker(client, ["images", "broken"]).stdout.split(separator: "\n").count == 1)
+        try Self.expectNothingLeft(onekube, client)
+    }
+
+    @Test func addUnpacksArchivesChownsAndDeletionsBecomeWhiteouts() throws {
+        let scratch = try TemporaryDirectory("onekube-build")
+        let context = try Self.offlineKubia(in: scratch)
+        let payload = try scratch.sub("payload")
+        try FileManager.default.createDirectory(atPath: payload + "/a", withIntermediateDirectories: true)
+        try Self.write("gone\n", to: payload + "/a/b.txt")
+        try Self.write("kept\n", to: payload + "/a/c.txt")
+        try Run.checked("tar", ["czf", context + "/files.tar.gz", "-C", payload, "a"])
+        try Self.write("""
+            FROM scratch
+            COPY busybox /bin/busybox
+            ADD files.tar.gz /data/
+            COPY --chown=1000:2000 app.sh /home/app.sh
+            RUN ["/bin/busybox", "rm", "/data/a/b.txt"]
+            CMD ["/bin/busybox", "sh", "-c", "/bin/busybox stat -c '%u:%g %n' /home/app.sh; /bin/busybox ls /data/a; /bin/busybox cat /data/a/c.txt"]
+            """, to: context + "/Dockerfile.add")
+        let onekube = try OnekubeInstance()
+        let built = try Self.build(onekube, .real, ["-f", "Dockerfile.add", "-t", "added", "."], in: context)
+        #expect(built.status == 0, "\(built)\n\(onekube.daemonLog)")
+        let run = try onekube.docker(["run", "--rm", "added"])
+        #expect(run.stdout == "1000:2000 /home/app.sh\nc.txt\nkept\n", "\(run)")
+
+        // The RUN's deletion is an OCI whiteout in its layer.
+        let archive = scratch.path + "/added.tar"
+        #expect(try onekube.docker(["save", "-o", archive, "added"]).status == 0)
+        let manifest = try Run.checked("tar", ["xOf", archive, "manifest.json"]).stdout
+        let layers = try #require(((try json(manifest) as? [[String: Any]])?.first?["Layers"]) as? [String], "\(manifest)")
+        #expect(layers.count == 4, "\(manifest)")
+        let runLayer = try Run.checked("sh", ["-c", "tar xOf \"$0\" \"$1\" | tar t", archive, layers[3]]).stdout
+        #expect(runLayer.split(separator: "\n").contains("data/a/.wh.b.txt"), "\(runLayer)")
+    }
+
+    @Test func loadsArchivesOtherToolsWrote() throws {
+        let scratch = try TemporaryDirectory("onekube-build")
+        let image = try TestImage.busybox(in: scratch)
+        let dockerArchive = scratch.path + "/skopeo-docker.tar"
+        try Run.checked("skopeo", ["copy", "--quiet", "oci:\(image.layoutDirectory):latest", "docker-archive:\(dockerArchive):busybox:1.36"])
+        let ociArchive = scratch.path + "/layout.tar"
+        try Run.checked("tar", ["cf", ociArchive, "-C", image.layoutDirectory, "."])
+
+        let onekube = try OnekubeInstance()
+        let fromDocker = try onekube.docker(["load", "-i", dockerArchive])
+        #expect(fromDocker.status == 0, "\(fromDocker)\n\(onekube.daemonLog)")
+        #expect(fromDocker.stdout == "Loaded image: busybox:1.36\n", "\(fromDocker)")
+        #expect(try onekube.docker(["run", "--rm", "busybox:1.36", "echo", "from a docker-archive"]).stdout == "from a docker-archive\n")
+
+        let fromLayout = try onekube.realDocker(["load", "-i", ociArchive])
+        #expect(fromLayout.status == 0, "\(fromLayout)")
+        #expect(fromLayout.stdout == "Loaded image ID: \(image.configDigest)\n", "\(fromLayout)")
+        let run = try onekube.docker(["run", "--rm", String(image.configDigest.dropFirst(7).prefix(12)), "echo", "from an OCI layout"])
+        #expect(run.stdout == "from an OCI layout\n", "\(run)")
+    }
+
+    @Test func aDaemonKilledMidBuildLeavesNothingOnceRestarted() throws {
+        let scratch = try TemporaryDirectory("onekube-build")
+        let context = try Self.offlineKubia(in: scratch)
+        let onekube = try OnekubeInstance()
+        #expect(try Self.build(onekube, .builtIn, ["-t", "kubia", "."], in: context).status == 0)
+        try Self.write("FROM kubia\nRUN echo started; sleep 60\n", to: context + "/Dockerfile.slow")
+        let (argv, environment) = onekube.dockerCommand(.builtIn)
+        let slow = try BackgroundProcess(argv[0], Array(argv.dropFirst()) + ["build", "-f", context + "/Dockerfile.slow", context],
+                                         logPath: scratch.path + "/slow-build.log", environment: environment)
+        try waitUntil("the RUN to start") { slow.log.contains("started") }
+        let pid = try #require(onekube.pid)
+        kill(pid, SIGKILL)
+        try waitUntil("the killed daemon to be gone") { (try onekube.onekube(["status"])).status == 7 }
+        slow.stop()
+
+        try onekube.start()
+        #expect(try Self.build(onekube, .builtIn, ["-t", "kubia", "."], in: context).status == 0)
+        try Self.expectNothingLeft(onekube, .builtIn)
+    }
+}
