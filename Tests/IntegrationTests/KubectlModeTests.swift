@@ -57,7 +57,20 @@ struct KubectlModeTests {
                         ["get", "pod", "nope"], ["get", "nosuchtype"], ["get", "deploy"], ["get", "svc", "kubia-http", "-o", "json"],
                         ["get", "svc", "kubia-http", "-o", "yaml"], ["get", "pods", "-o", "yaml"], ["get", "nodes", "-o", "yaml"],
                         ["get", "rc", "kubia", "-o", "json"], ["cluster-info"], ["api-resources"], ["api-resources", "-o", "wide"],
-                        ["config", "view"], ["config", "get-contexts"], ["config", "current-context"]] {
+                        ["config", "view"], ["config", "get-contexts"], ["config", "current-context"],
+                        ["get", "pods", "-o", "jsonpath={.items[*].metadata.name}"],
+                        ["get", "pods", "-o", #"jsonpath={range .items[*]}{.metadata.name}{"\t"}{.status.phase}{"\n"}{end}"#],
+                        ["get", "svc", "kubia-http", "-o", "jsonpath=port {.spec.ports[0].nodePort} of {.metadata.name}"],
+                        ["get", "pods", "-o", #"jsonpath={.items[?(@.status.phase=="Running")].status.podIP}"#],
+                        ["get", "nodes", "-o", "jsonpath={.items[0].status.addresses}"],
+                        ["get", "pods", "-o", "jsonpath={..image}"], ["get", "pods", "-o", "jsonpath={.items[-1:].metadata.labels}"],
+                        ["get", "rc", "kubia", "-o", "jsonpath={.spec.replicas} {.status.readyReplicas} {.spec.template.spec.containers[0]['name','image']}"],
+                        ["get", "nodes", "-o", "jsonpath={.items[*].status.capacity}"], ["get", "pods", "-o", "jsonpath={.items[0].metadata.nosuch}"],
+                        ["get", "pods", "-o", "jsonpath={.items[0].metadata.name"],
+                        ["get", "pods", "-o", "custom-columns=NAME:.metadata.name,IP:.status.podIP,PORTS:.spec.containers[*].ports[*].containerPort"],
+                        ["get", "svc", "-o", "custom-columns=NAME:metadata.name,SELECTOR:.spec.selector,NOTHING:{.spec.nosuch}"],
+                        ["get", "deploy", "-o", "custom-columns=NAME:.metadata.name"], ["get", "pods", "-o", "custom-columns=BAD"],
+                        ["get", "pods", "-o", "yamlish"]] {
             try Self.compare(onekube, command)
         }
         let pod = try onekube.kubectl(["get", "pods", "-o", "jsonpath={.items[0].metadata.name}"]).stdout

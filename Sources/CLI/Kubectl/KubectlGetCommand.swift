@@ -8,7 +8,7 @@ struct KubectlGetCommand: AsyncParsableCommand {
 
     @OptionGroup var global: KubectlGlobalOptions
     @Argument(help: "TYPE[,TYPE...] [NAME...], or TYPE/NAME...") var arguments: [String] = []
-    @Option(name: .shortAndLong, help: "Output format: wide, json, yaml, name.") var output: String?
+    @Option(name: .shortAndLong, help: "Output format: wide, json, yaml, name, jsonpath=TEMPLATE, custom-columns=SPEC.") var output: String?
     @Option(name: [.customShort("l"), .customLong("selector")], help: "Label selector.") var selector: String?
     @Option(name: .customLong("field-selector"), help: "Field selector.") var fieldSelector: String?
     @Flag(name: [.customShort("A"), .customLong("all-namespaces")], help: "List across all namespaces.") var allNamespaces = false
@@ -90,8 +90,19 @@ struct KubectlGetCommand: AsyncParsableCommand {
                 out = KubectlObjectPrinter.json(single ? objects[0].0 : KubectlObjectPrinter.list(objects.map(\.0)))
             case "yaml":
                 out = KubectlObjectPrinter.yaml(single ? objects[0].0 : KubectlObjectPrinter.list(objects.map(\.0)))
+            case let format? where format.hasPrefix("jsonpath="):
+                let expression = String(format.dropFirst("jsonpath=".count))
+                let template: KubectlJSONPath
+                do {
+                    template = try KubectlJSONPath(expression)
+                } catch {
+                    throw KubectlError.message("error: error parsing jsonpath \(expression), \(error)")
+                }
+                out = template.render(single ? objects[0].0 : KubectlObjectPrinter.list(objects.map(\.0)))
+            case let format? where format.hasPrefix("custom-columns="):
+                out = try KubectlCustomColumns(String(format.dropFirst("custom-columns=".count))).render(objects.map(\.0))
             case let format?:
-                throw KubectlError.message("error: unable to match a printer suitable for the output format \"\(format)\", allowed formats are: json,name,wide,yaml")
+                throw KubectlError.message("error: unable to match a printer suitable for the output format \"\(format)\", allowed formats are: custom-columns,custom-columns-file,go-template,go-template-file,json,jsonpath,jsonpath-as-json,jsonpath-file,name,template,templatefile,wide,yaml")
             }
             Console.out(out)
         }
