@@ -181,6 +181,21 @@ struct KubectlModeTests {
         }
         #expect(try annotation("kubia-ours") == annotation("kubia-theirs"))
         #expect(try onekube.kubectl(["get", "pod", "kubia-ours", "-o", "jsonpath={.metadata.labels.env}"]).stdout == "debug")
+        // delete -f, as each client words it.
+        for (name, client) in [("kubia-ours", true), ("kubia-theirs", false)] {
+            func run(_ arguments: [String], stdin: String) throws -> ProcessResult {
+                client ? try onekube.onekube(["kubectl"] + arguments, environment: ["KUBECONFIG": onekube.kubeconfigPath], stdin: stdin)
+                    : try onekube.kubectl(arguments, stdin: stdin)
+            }
+            let plain = manual.replacingOccurrences(of: "kubia-manual", with: name)
+            #expect(try run(["delete", "-f", "-", "--grace-period=1"], stdin: plain).stdout == "pod \"\(name)\" deleted\n")
+            let again = try run(["delete", "-f", "-"], stdin: plain)
+            #expect(again.status == 1 && again.stderr == "Error from server (NotFound): error when deleting \"STDIN\": pods \"\(name)\" not found\n", "\(again)")
+            let ignored = try run(["delete", "-f", "-", "--ignore-not-found"], stdin: plain)
+            #expect(ignored.status == 0 && ignored.stdout.isEmpty && ignored.stderr.isEmpty, "\(ignored)")
+        }
+        try Self.compare(onekube, ["delete"])
+        try Self.compare(onekube, ["delete", "-f", examples + "/nosuch.yaml"])
 
         // A Deployment rolled forward and back.
         let deployment = try String(contentsOfFile: examples + "/kubia-deployment.yaml", encoding: .utf8)

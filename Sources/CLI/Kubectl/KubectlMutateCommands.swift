@@ -26,64 +26,94 @@ struct KubectlScaleCommand: AsyncParsableCommand {
     }
 }
 
-/// `kubectl delete TYPE NAME… | TYPE -l SELECTOR | TYPE --all`, waiting for the objects to go.
+/// `kubectl delete TYPE NAME… | TYPE -l SELECTOR | TYPE --all | -f FILE…`, waiting for the
+/// objects to go.
 struct KubectlDeleteCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete resources by names or label selector.")
+    static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete resources by file names, stdin, names, or label selector.")
 
     @OptionGroup var global: KubectlGlobalOptions
-    @Argument(help: "TYPE NAME... or TYPE/NAME...") var target: [String]
+    @Argument(help: "TYPE NAME... or TYPE/NAME...") var target: [String] = []
+    @Option(name: [.short, .customLong("filename")], help: "Files, directories or - (stdin) with the objects to delete.") var filename: [String] = []
     @Option(name: [.customShort("l"), .customLong("selector")], help: "Label selector.") var selector: String?
     @Flag(help: "Delete all resources of the type in the namespace.") var all = false
     @Option(name: .customLong("grace-period"), help: "Seconds given to the resource to terminate gracefully.") var gracePeriod: Int = -1
     @Option(help: "background, foreground or orphan.") var cascade: String = "background"
     @Option(help: "Wait for the resources to be gone.") var wait: Bool = true
     @Flag(help: "Delete immediately (with --grace-period=0).") var force = false
+    @Flag(name: .customLong("ignore-not-found"), help: "Treat \"resource not found\" as a successful delete.") var ignoreNotFound = false
+
+    /// One object to delete; `source` is the manifest it came from (kubectl names it in errors).
+    struct Target {
+        var type: ResourceDiscovery.ResourceType
+        var namespace: String?
+        var name: String
+        var source: String?
+    }
 
     func run() async throws {
         try await KubectlCommand.report {
             let session = try global.session()
             let namespace = session.context.namespace
-            var targets: [(ResourceDiscovery.ResourceType, String)] = []
-            for request in try KubectlTargets.parse(target, discovery: session.discovery) {
+            var targets: [Target] = []
+            if !filename.isEmpty {
+                guard target.isEmpty else {
+                    throw KubectlError.message("error: there is no need to specify a resource type as a separate argument when passing arguments in resource/name form (e.g. 'kubectl get resource/<resource_name>' instead of 'kubectl get resource resource/<resource_name>'")
+                }
+                for document in try KubectlManifests.load(filename) {
+                    let (type, objectNamespace, name) = try KubectlApplyCommand.target(document.object, session: session)
+                    targets.append(Target(type: type, namespace: objectNamespace, name: name, source: document.source))
+                }
+            } else if target.isEmpty {
+                throw KubectlError.message("error: You must provide one or more resources by argument or filename.\nExample resource specifications include:\n   '-f rsrc.yaml'\n   '--filename=rsrc.json'\n   '<resource> <name>'\n   '<resource>'")
+            }
+            for request in target.isEmpty ? [] : try KubectlTargets.parse(target, discovery: session.discovery) {
+                let scope = request.type.namespaced ? namespace : nil
                 if request.names.isEmpty {
                     guard selector != nil || all else {
                         throw KubectlError.message("error: resource(s) were provided, but no name was specified")
                     }
                     let query = selector.map { "?labelSelector=" + KubectlTargets.escape($0) } ?? ""
-                    let list = try session.client.expect("GET", request.type.collectionPath(namespace: namespace) + query)
+                    let list = try session.client.expect("GET", request.type.collectionPath(namespace: scope) + query)
                     targets += (list["items"]?.arrayValue ?? []).compactMap { item in
-                        item[path: ["metadata", "name"]]?.stringValue.map { (request.type, $0) }
+                        item[path: ["metadata", "name"]]?.stringValue.map { Target(type: request.type, namespace: scope, name: $0) }
                     }
                 } else {
-                    targets += request.names.map { (request.type, $0) }
+                    targets += request.names.map { Target(type: request.type, namespace: scope, name: $0) }
                 }
             }
-            if targets.isEmpty { Console.err("No resources found\n") }
+            if targets.isEmpty && !ignoreNotFound { Console.err("No resources found\n") }
             var options: [(String, OrderedJSON)] = [("kind", .string("DeleteOptions")), ("apiVersion", .string("v1"))]
             if gracePeriod >= 0 { options.append(("gracePeriodSeconds", .int(gracePeriod))) }
             let policy = ["background": "Background", "foreground": "Foreground", "orphan": "Orphan"][cascade] ?? "Background"
             options.append(("propagationPolicy", .string(policy)))
-            var failure: KubectlError?
-            var deleted: [(ResourceDiscovery.ResourceType, String)] = []
-            for (type, name) in targets {
-                let response = try session.client.request("DELETE", type.objectPath(namespace: namespace, name: name), body: .object(options))
+            var failed = false
+            var deleted: [Target] = []
+            for target in targets {
+                let path = target.type.objectPath(namespace: target.namespace, name: target.name)
+                let response = try session.client.request("DELETE", path, body: .object(options))
                 guard (200..<300).contains(response.status) else {
-                    failure = KubeAPIClient.failure(response)
-                    if case .message(let text)? = failure { Console.err(text + "\n") }
+                    if response.status == 404 && ignoreNotFound { continue }
+                    failed = true
+                    if let source = target.source {
+                        Console.err(KubectlApplyCommand.failure(response, verb: "deleting", source: source) + "\n")
+                    } else if case .message(let text) = KubeAPIClient.failure(response) {
+                        Console.err(text + "\n")
+                    }
                     continue
                 }
-                Console.out("\(type.nameKind) \"\(name)\" deleted\n")
-                deleted.append((type, name))
+                Console.out("\(target.type.nameKind) \"\(target.name)\" deleted\n")
+                deleted.append(target)
             }
             // As kubectl does: return once the objects are gone (finalizers, graceful pod deletion).
             if wait {
-                for (type, name) in deleted {
-                    while try session.client.request("GET", type.objectPath(namespace: namespace, name: name)).status != 404 {
+                for target in deleted {
+                    let path = target.type.objectPath(namespace: target.namespace, name: target.name)
+                    while try session.client.request("GET", path).status != 404 {
                         try await Task.sleep(for: .milliseconds(100))
                     }
                 }
             }
-            if failure != nil { throw ExitCode(1) }
+            if failed { throw ExitCode(1) }
         }
     }
 }
