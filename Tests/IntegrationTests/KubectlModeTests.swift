@@ -70,7 +70,10 @@ struct KubectlModeTests {
                         ["get", "pods", "-o", "custom-columns=NAME:.metadata.name,IP:.status.podIP,PORTS:.spec.containers[*].ports[*].containerPort"],
                         ["get", "svc", "-o", "custom-columns=NAME:metadata.name,SELECTOR:.spec.selector,NOTHING:{.spec.nosuch}"],
                         ["get", "deploy", "-o", "custom-columns=NAME:.metadata.name"], ["get", "pods", "-o", "custom-columns=BAD"],
-                        ["get", "pods", "-o", "yamlish"]] {
+                        ["get", "pods", "-o", "yamlish"],
+                        ["get", "pods", "--sort-by=.status.podIP"], ["get", "pods", "--sort-by", "{.metadata.creationTimestamp}", "-o", "wide"],
+                        ["get", "pods", "--sort-by=.metadata.name", "-o", "name"], ["get", "svc", "--sort-by=.spec.ports[0].port"],
+                        ["get", "pods", "--sort-by=.metadata.nosuch"], ["get", "nodes,svc", "--sort-by=metadata.name"]] {
             try Self.compare(onekube, command)
         }
         let pod = try onekube.kubectl(["get", "pods", "-o", "jsonpath={.items[0].metadata.name}"]).stdout

@@ -15,16 +15,18 @@ struct KubectlGetCommand: AsyncParsableCommand {
     @Flag(name: .customLong("show-labels"), help: "Show labels as the last column.") var showLabels = false
     @Option(name: [.customShort("L"), .customLong("label-columns")], help: "Labels to show as columns.") var labelColumns: [String] = []
     @Flag(name: [.short, .customLong("watch")], help: "After listing, watch for changes.") var watch = false
+    @Option(name: .customLong("sort-by"), help: "Sort by the field a JSONPath expression names (e.g. .metadata.name).") var sortBy: String?
 
     func run() async throws {
         try await KubectlCommand.report {
             let session = try global.session()
+            let sorter = try sortBy.map(KubectlSortBy.init)
             let requests = try KubectlTargets.parse(arguments, discovery: session.discovery)
             let namespace = allNamespaces ? nil : session.context.namespace
             var out = ""
             var objects: [(OrderedJSON, ResourceDiscovery.ResourceType)] = []
             let several = requests.count > 1 || arguments.first?.lowercased() == "all"
-            var printedTables = 0
+            var tables: [(table: OrderedJSON, printer: KubectlTablePrinter)] = []
             for request in requests {
                 let type = request.type
                 let scope = type.namespaced ? namespace : nil
@@ -32,6 +34,8 @@ struct KubectlGetCommand: AsyncParsableCommand {
                 if let selector { query.append("labelSelector=" + KubectlTargets.escape(selector)) }
                 if let fieldSelector { query.append("fieldSelector=" + KubectlTargets.escape(fieldSelector)) }
                 let suffix = query.isEmpty ? "" : "?" + query.joined(separator: "&")
+                // Sorting a table needs each row's whole object.
+                let tableSuffix = sorter == nil ? suffix : suffix + (suffix.isEmpty ? "?" : "&") + "includeObject=Object"
                 let tableAccept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
                 if output == nil || output == "wide" {
                     let printer = KubectlTablePrinter(wide: output == "wide", allNamespaces: allNamespaces && type.namespaced,
@@ -40,7 +44,7 @@ struct KubectlGetCommand: AsyncParsableCommand {
                                                       namePrefix: several ? type.nameKind : nil)
                     var table: OrderedJSON
                     if request.names.isEmpty {
-                        table = try session.client.expect("GET", type.collectionPath(namespace: scope) + suffix, accept: tableAccept)
+                        table = try session.client.expect("GET", type.collectionPath(namespace: scope) + tableSuffix, accept: tableAccept)
                     } else {
                         var rows: [OrderedJSON] = []
                         table = .null
@@ -56,9 +60,13 @@ struct KubectlGetCommand: AsyncParsableCommand {
                         return
                     }
                     guard !(table["rows"]?.arrayValue ?? []).isEmpty else { continue }
-                    if printedTables > 0 { out += "\n" }
-                    out += printer.render(table)
-                    printedTables += 1
+                    if let sorter {
+                        let rows = table["rows"]?.arrayValue ?? []
+                        // kubectl's table sorter drops the rows when none has the field.
+                        guard rows.count < 2 || rows.contains(where: { !sorter.path.values($0["object"] ?? .null).isEmpty }) else { continue }
+                        table["rows"] = .array(try sorter.sort(rows) { $0["object"] ?? .null })
+                    }
+                    tables.append((table, printer))
                 } else if request.names.isEmpty {
                     let list = try session.client.expect("GET", type.collectionPath(namespace: scope) + suffix)
                     let kind = type.kind
@@ -74,7 +82,16 @@ struct KubectlGetCommand: AsyncParsableCommand {
                     }
                 }
             }
+            // Several types' tables are sorted among themselves too, by the Table objects' own
+            // fields, as kubectl sorts the list it gets (so most paths find nothing there).
+            if let sorter, tables.count > 1 { tables = try sorter.sort(tables) { $0.table } }
+            for (index, (table, printer)) in tables.enumerated() {
+                if index > 0 { out += "\n" }
+                out += printer.render(table)
+            }
+            let printedTables = tables.count
             let single = requests.count == 1 && requests[0].names.count == 1
+            if let sorter, !single { objects = try sorter.sort(objects) { $0.0 } }
             switch output {
             case nil, "wide":
                 if printedTables == 0 {
