@@ -73,7 +73,8 @@ struct KubectlModeTests {
                         ["get", "pods", "-o", "yamlish"],
                         ["get", "pods", "--sort-by=.status.podIP"], ["get", "pods", "--sort-by", "{.metadata.creationTimestamp}", "-o", "wide"],
                         ["get", "pods", "--sort-by=.metadata.name", "-o", "name"], ["get", "svc", "--sort-by=.spec.ports[0].port"],
-                        ["get", "pods", "--sort-by=.metadata.nosuch"], ["get", "nodes,svc", "--sort-by=metadata.name"]] {
+                        ["get", "pods", "--sort-by=.metadata.nosuch"], ["get", "nodes,svc", "--sort-by=metadata.name"],
+                        ["describe", "ep", "kubia-http"], ["describe", "endpoints"]] {
             try Self.compare(onekube, command)
         }
         let pod = try onekube.kubectl(["get", "pods", "-o", "jsonpath={.items[0].metadata.name}"]).stdout
@@ -212,6 +213,11 @@ struct KubectlModeTests {
         #expect(try ours(["rollout", "undo", "deployment/kubia"]).stdout == "deployment.apps/kubia rolled back\n")
         #expect(try ours(["rollout", "status", "deployment/kubia", "--timeout=60s"]).status == 0)
         #expect(try onekube.kubectl(["get", "deployment", "kubia", "-o", "jsonpath={.spec.template.spec.containers[0].image}"]).stdout == "luksa/kubia:v1")
+        try waitUntil(timeout: 60, "the old pods gone") {
+            try onekube.kubectl(["get", "deployment", "kubia", "-o", "jsonpath={.status.replicas}"]).stdout
+                == onekube.kubectl(["get", "deployment", "kubia", "-o", "jsonpath={.status.updatedReplicas}"]).stdout
+        }
+        try Self.compare(onekube, ["describe", "deployment", "kubia"])
         #expect(try ours(["rollout", "restart", "deployment/kubia"]).stdout == "deployment.apps/kubia restarted\n")
 
         // Objects made by the create subcommands are the ones kubectl makes.

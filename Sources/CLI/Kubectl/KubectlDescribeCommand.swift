@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Platform
 
-/// `kubectl describe TYPE [NAME…]` for pods, replication controllers, replica sets, services and namespaces.
+/// `kubectl describe TYPE [NAME…]` for pods, replication controllers, replica sets, deployments, services, endpoints and namespaces.
 struct KubectlDescribeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "describe", abstract: "Show details of a specific resource or group of resources.")
 
@@ -17,8 +17,8 @@ struct KubectlDescribeCommand: AsyncParsableCommand {
             var descriptions: [String] = []
             for request in try KubectlTargets.parse(target, discovery: session.discovery) {
                 let type = request.type
-                guard ["Pod", "ReplicationController", "ReplicaSet", "Service", "Namespace"].contains(type.kind) else {
-                    throw KubectlError.message("error: onekube kubectl describes pods, replication controllers, replica sets, services and namespaces so far; for \(type.qualifiedName) use kubectl")
+                guard ["Pod", "ReplicationController", "ReplicaSet", "Service", "Namespace", "Deployment", "Endpoints"].contains(type.kind) else {
+                    throw KubectlError.message("error: onekube kubectl describes pods, replication controllers, replica sets, deployments, services, endpoints and namespaces so far; for \(type.qualifiedName) use kubectl")
                 }
                 let scope = type.namespaced ? namespace : nil
                 var objects: [OrderedJSON]
@@ -46,6 +46,11 @@ struct KubectlDescribeCommand: AsyncParsableCommand {
                         descriptions.append(KubectlDescribeWorkloads.service(object, slices: slices, events: try events()))
                     case "Namespace":
                         descriptions.append(KubectlDescribeWorkloads.namespace(object))
+                    case "Endpoints":
+                        descriptions.append(KubectlDescribeDeployment.endpoints(object, events: try events()))
+                    case "Deployment":
+                        let sets = try session.client.expect("GET", "/apis/apps/v1/namespaces/\(namespace)/replicasets")["items"]?.arrayValue ?? []
+                        descriptions.append(KubectlDescribeDeployment.deployment(object, replicaSets: sets, events: try events()))
                     default:
                         let pods = try session.client.expect("GET", "/api/v1/namespaces/\(namespace)/pods")["items"]?.arrayValue ?? []
                         descriptions.append(KubectlDescribeWorkloads.controller(described, pods: pods, events: try events()))
