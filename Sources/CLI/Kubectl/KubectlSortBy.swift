@@ -37,32 +37,31 @@ struct KubectlSortBy {
         return naturalLess(KubectlJSONPath.goValue(a), KubectlJSONPath.goValue(b))
     }
 
-    /// Natural order (vbom.ml/util/sortorder, which kubectl uses): runs of digits compare by
-    /// value, everything else by character.
+    /// Natural order (vbom.ml/util/sortorder's NaturalLess, which kubectl uses): runs of digits
+    /// compare by value (then fewer leading zeros first), digits sort before other characters,
+    /// everything else bytewise; a proper prefix sorts first.
     static func naturalLess(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.unicodeScalars), y = Array(b.unicodeScalars)
+        let x = Array(a.utf8), y = Array(b.utf8)
         var i = 0, j = 0
-        func isDigit(_ c: Unicode.Scalar) -> Bool { c >= "0" && c <= "9" }
+        func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
         while i < x.count && j < y.count {
-            if isDigit(x[i]) && isDigit(y[j]) {
-                var i2 = i, j2 = j
-                while i2 < x.count && x[i2] == "0" { i2 += 1 }
-                while j2 < y.count && y[j2] == "0" { j2 += 1 }
-                var iEnd = i2, jEnd = j2
-                while iEnd < x.count && isDigit(x[iEnd]) { iEnd += 1 }
-                while jEnd < y.count && isDigit(y[jEnd]) { jEnd += 1 }
-                if iEnd - i2 != jEnd - j2 { return iEnd - i2 < jEnd - j2 }
-                for k in 0..<(iEnd - i2) where x[i2 + k] != y[j2 + k] { return x[i2 + k].value < y[j2 + k].value }
-                // Equal values: fewer leading zeros first.
-                if i2 - i != j2 - j { return i2 - i < j2 - j }
-                i = iEnd
-                j = jEnd
+            let (d1, d2) = (isDigit(x[i]), isDigit(y[j]))
+            if d1 != d2 { return d1 }
+            if !d1 {
+                if x[i] != y[j] { return x[i] < y[j] }
+                i += 1
+                j += 1
                 continue
             }
-            if x[i] != y[j] { return x[i].value < y[j].value }
-            i += 1
-            j += 1
+            while i < x.count && x[i] == 0x30 { i += 1 }
+            while j < y.count && y[j] == 0x30 { j += 1 }
+            let (start1, start2) = (i, j)
+            while i < x.count && isDigit(x[i]) { i += 1 }
+            while j < y.count && isDigit(y[j]) { j += 1 }
+            if i - start1 != j - start2 { return i - start1 < j - start2 }
+            if x[start1..<i] != y[start2..<j] { return x[start1..<i].lexicographicallyPrecedes(y[start2..<j]) }
+            if start1 != start2 { return start1 < start2 }
         }
-        return x.count - i < y.count - j
+        return x.count < y.count
     }
 }
