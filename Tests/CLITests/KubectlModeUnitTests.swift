@@ -114,4 +114,27 @@ struct KubectlModeUnitTests {
 
             """)
     }
+
+    /// kubectl describe node's sums, as kubectl printed them for the same pods.
+    @Test func quantitiesSumAndPrintAsKubernetesDoes() {
+        var memory = KubectlQuantity()
+        memory.combine(.string("64Mi"), max: false)
+        memory.combine(.string("100M"), max: false)
+        #expect(memory.description == "167108864")
+        var cpu = KubectlQuantity()
+        cpu.combine(.string("100m"), max: false)
+        cpu.combine(.string("250m"), max: false)
+        #expect(cpu.description == "350m")
+        cpu.combine(.string("1.5"), max: true)
+        #expect(cpu.description == "1500m")
+        var limits = KubectlQuantity()
+        limits.combine(.string("128Mi"), max: false)
+        limits.combine(.string("2Gi"), max: false)
+        #expect(limits.description == "2176Mi")
+        #expect(KubectlQuantity().description == "0")
+        #expect(KubectlQuantity.canonical(.string("24683772Ki")) == "24683772Ki")
+        #expect(KubectlQuantity.canonical(.string("2")) == "2")
+        #expect(KubectlQuantity.canonical(.string("1024Mi")) == "1Gi")
+        #expect(KubectlQuantity.canonical(.string("1000k")) == "1M")
+    }
 }

@@ -74,7 +74,7 @@ struct KubectlModeTests {
                         ["get", "pods", "--sort-by=.status.podIP"], ["get", "pods", "--sort-by", "{.metadata.creationTimestamp}", "-o", "wide"],
                         ["get", "pods", "--sort-by=.metadata.name", "-o", "name"], ["get", "svc", "--sort-by=.spec.ports[0].port"],
                         ["get", "pods", "--sort-by=.metadata.nosuch"], ["get", "nodes,svc", "--sort-by=metadata.name"],
-                        ["describe", "ep", "kubia-http"], ["describe", "endpoints"]] {
+                        ["describe", "ep", "kubia-http"], ["describe", "endpoints"], ["describe", "node", "onekube"], ["describe", "nodes"]] {
             try Self.compare(onekube, command)
         }
         let pod = try onekube.kubectl(["get", "pods", "-o", "jsonpath={.items[0].metadata.name}"]).stdout

@@ -17,8 +17,8 @@ struct KubectlDescribeCommand: AsyncParsableCommand {
             var descriptions: [String] = []
             for request in try KubectlTargets.parse(target, discovery: session.discovery) {
                 let type = request.type
-                guard ["Pod", "ReplicationController", "ReplicaSet", "Service", "Namespace", "Deployment", "Endpoints"].contains(type.kind) else {
-                    throw KubectlError.message("error: onekube kubectl describes pods, replication controllers, replica sets, deployments, services, endpoints and namespaces so far; for \(type.qualifiedName) use kubectl")
+                guard ["Pod", "ReplicationController", "ReplicaSet", "Service", "Namespace", "Deployment", "Endpoints", "Node"].contains(type.kind) else {
+                    throw KubectlError.message("error: onekube kubectl describes pods, replication controllers, replica sets, deployments, services, endpoints, nodes and namespaces so far; for \(type.qualifiedName) use kubectl")
                 }
                 let scope = type.namespaced ? namespace : nil
                 var objects: [OrderedJSON]
@@ -46,6 +46,17 @@ struct KubectlDescribeCommand: AsyncParsableCommand {
                         descriptions.append(KubectlDescribeWorkloads.service(object, slices: slices, events: try events()))
                     case "Namespace":
                         descriptions.append(KubectlDescribeWorkloads.namespace(object))
+                    case "Node":
+                        let lease = try session.client.request("GET", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/\(name)")
+                        let fields = "spec.nodeName=\(name),status.phase!=Failed,status.phase!=Succeeded"
+                        let pods = try session.client.expect("GET", "/api/v1/pods?fieldSelector=" + KubectlTargets.escape(fields))["items"]?.arrayValue ?? []
+                        // Controllers name a node's events by its uid, the kubelet by its name (kubectl asks for both).
+                        var nodeEvents: [OrderedJSON] = []
+                        for id in [uid, name] {
+                            let selector = "involvedObject.name=\(name),involvedObject.namespace=,involvedObject.kind=Node,involvedObject.uid=\(id)"
+                            nodeEvents += try session.client.expect("GET", "/api/v1/events?fieldSelector=" + KubectlTargets.escape(selector))["items"]?.arrayValue ?? []
+                        }
+                        descriptions.append(KubectlDescribeNode.render(object, lease: lease.status == 200 ? lease.json : nil, pods: pods, events: nodeEvents))
                     case "Endpoints":
                         descriptions.append(KubectlDescribeDeployment.endpoints(object, events: try events()))
                     case "Deployment":
