@@ -74,7 +74,12 @@ struct KubectlModeTests {
                         ["get", "pods", "--sort-by=.status.podIP"], ["get", "pods", "--sort-by", "{.metadata.creationTimestamp}", "-o", "wide"],
                         ["get", "pods", "--sort-by=.metadata.name", "-o", "name"], ["get", "svc", "--sort-by=.spec.ports[0].port"],
                         ["get", "pods", "--sort-by=.metadata.nosuch"], ["get", "nodes,svc", "--sort-by=metadata.name"],
-                        ["describe", "ep", "kubia-http"], ["describe", "endpoints"], ["describe", "node", "onekube"], ["describe", "nodes"]] {
+                        ["describe", "ep", "kubia-http"], ["describe", "endpoints"], ["describe", "node", "onekube"], ["describe", "nodes"],
+                        // Errors, worded as kubectl words them.
+                        ["get"], ["describe"], ["logs"], ["logs", "nosuchpod"], ["describe", "nosuchtype"], ["describe", "pod", "nosuchpod"],
+                        ["scale", "rc", "nosuch", "--replicas=2"], ["scale", "deploy", "nosuch", "--replicas=2"], ["get", "pods", "-l", "a in (b"],
+                        ["get", "pods", "-l", "!!"], ["get", "pods", "--field-selector", "foo=bar"], ["get", "pod/a", "svc"],
+                        ["describe", "pods", "-l", "a in (b"], ["expose", "rc", "nosuch", "--port=80"], ["label", "pod"]] {
             try Self.compare(onekube, command)
         }
         let pod = try onekube.kubectl(["get", "pods", "-o", "jsonpath={.items[0].metadata.name}"]).stdout
@@ -197,6 +202,15 @@ struct KubectlModeTests {
             #expect(again.status == 1 && again.stderr == "Error from server (NotFound): error when deleting \"STDIN\": pods \"\(name)\" not found\n", "\(again)")
             let ignored = try run(["delete", "-f", "-", "--ignore-not-found"], stdin: plain)
             #expect(ignored.status == 0 && ignored.stdout.isEmpty && ignored.stderr.isEmpty, "\(ignored)")
+        }
+        // Malformed manifests: the YAML parser's complaint with go-yaml's line numbers.
+        for (index, text) in ["apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\n  labels: a: b\n",
+                              "apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\n spec: 1\n", "a: [1, 2\n",
+                              "apiVersion: v1\nkind: Pod\nmetadata:\n  name: \"x\n"].enumerated() {
+            let file = onekube.scratchDirectory + "/bad\(index).yaml"
+            try text.write(toFile: file, atomically: true, encoding: .utf8)
+            try Self.compare(onekube, ["create", "-f", file])
+            try Self.compare(onekube, ["apply", "-f", file])
         }
         try Self.compare(onekube, ["delete"])
         try Self.compare(onekube, ["delete", "-f", examples + "/nosuch.yaml"])

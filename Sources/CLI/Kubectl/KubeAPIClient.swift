@@ -70,6 +70,32 @@ struct KubeAPIClient {
     }
 
     /// The body of a successful answer, or kubectl's error.
+    /// A list of `type`, as kubectl's resource builder lists: a BadRequest or NotFound gets the
+    /// builder's words in front of the server's message (`Unable to find "/v1, Resource=pods"
+    /// that match label selector …`).
+    func list(_ type: ResourceDiscovery.ResourceType, namespace: String?, labelSelector: String? = nil, fieldSelector: String? = nil,
+              extraQuery: [String] = [], accept: String = "application/json") throws -> OrderedJSON {
+        var query: [String] = []
+        if let labelSelector { query.append("labelSelector=" + KubectlTargets.escape(labelSelector)) }
+        if let fieldSelector { query.append("fieldSelector=" + KubectlTargets.escape(fieldSelector)) }
+        query += extraQuery
+        let path = type.collectionPath(namespace: namespace) + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
+        var response = try request("GET", path, accept: accept)
+        guard (200..<300).contains(response.status) else {
+            if response.status == 400 || response.status == 404, case .object = response.json {
+                var status = response.json
+                let message = status["message"]?.stringValue ?? ""
+                let resource = "\(type.group)/\(type.version), Resource=\(type.plural)"
+                status["message"] = .string((labelSelector ?? "").isEmpty && (fieldSelector ?? "").isEmpty
+                    ? "Unable to list \"\(resource)\": \(message)"
+                    : "Unable to find \"\(resource)\" that match label selector \"\(labelSelector ?? "")\", field selector \"\(fieldSelector ?? "")\": \(message)")
+                response.body = status.serializedBytes()
+            }
+            throw Self.failure(response)
+        }
+        return response.json
+    }
+
     func expect(_ method: String, _ path: String, body: OrderedJSON? = nil, contentType: String = "application/json",
                 accept: String = "application/json") throws -> OrderedJSON {
         let response = try request(method, path, body: body, contentType: contentType, accept: accept)

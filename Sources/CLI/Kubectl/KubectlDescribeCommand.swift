@@ -7,7 +7,7 @@ struct KubectlDescribeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "describe", abstract: "Show details of a specific resource or group of resources.")
 
     @OptionGroup var global: KubectlGlobalOptions
-    @Argument(help: "TYPE [NAME...] or TYPE/NAME") var target: [String]
+    @Argument(help: "TYPE [NAME...] or TYPE/NAME") var target: [String] = []
     @Option(name: [.customShort("l"), .customLong("selector")], help: "Label selector.") var selector: String?
 
     func run() async throws {
@@ -23,8 +23,7 @@ struct KubectlDescribeCommand: AsyncParsableCommand {
                 let scope = type.namespaced ? namespace : nil
                 var objects: [OrderedJSON]
                 if request.names.isEmpty {
-                    let query = selector.map { "?labelSelector=" + KubectlTargets.escape($0) } ?? ""
-                    objects = try session.client.expect("GET", type.collectionPath(namespace: scope) + query)["items"]?.arrayValue ?? []
+                    objects = try session.client.list(type, namespace: scope, labelSelector: selector)["items"]?.arrayValue ?? []
                 } else {
                     objects = try request.names.map { try session.client.expect("GET", type.objectPath(namespace: scope, name: $0)) }
                 }

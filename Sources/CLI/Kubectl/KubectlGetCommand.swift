@@ -19,6 +19,15 @@ struct KubectlGetCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await KubectlCommand.report {
+            guard !arguments.isEmpty else {
+                throw KubectlError.message("""
+                    You must specify the type of resource to get. Use "kubectl api-resources" for a complete list of supported resources.
+
+                    error: Required resource not specified.
+                    Use "kubectl explain <resource>" for a detailed description of that resource (e.g. kubectl explain pods).
+                    See 'kubectl get -h' for help and examples
+                    """)
+            }
             let session = try global.session()
             let sorter = try sortBy.map(KubectlSortBy.init)
             let requests = try KubectlTargets.parse(arguments, discovery: session.discovery)
@@ -34,8 +43,6 @@ struct KubectlGetCommand: AsyncParsableCommand {
                 if let selector { query.append("labelSelector=" + KubectlTargets.escape(selector)) }
                 if let fieldSelector { query.append("fieldSelector=" + KubectlTargets.escape(fieldSelector)) }
                 let suffix = query.isEmpty ? "" : "?" + query.joined(separator: "&")
-                // Sorting a table needs each row's whole object.
-                let tableSuffix = sorter == nil ? suffix : suffix + (suffix.isEmpty ? "?" : "&") + "includeObject=Object"
                 let tableAccept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
                 if output == nil || output == "wide" {
                     let printer = KubectlTablePrinter(wide: output == "wide", allNamespaces: allNamespaces && type.namespaced,
@@ -44,7 +51,9 @@ struct KubectlGetCommand: AsyncParsableCommand {
                                                       namePrefix: several ? type.nameKind : nil)
                     var table: OrderedJSON
                     if request.names.isEmpty {
-                        table = try session.client.expect("GET", type.collectionPath(namespace: scope) + tableSuffix, accept: tableAccept)
+                        // Sorting a table needs each row's whole object.
+                        table = try session.client.list(type, namespace: scope, labelSelector: selector, fieldSelector: fieldSelector,
+                                                        extraQuery: sorter == nil ? [] : ["includeObject=Object"], accept: tableAccept)
                     } else {
                         var rows: [OrderedJSON] = []
                         table = .null
@@ -68,7 +77,7 @@ struct KubectlGetCommand: AsyncParsableCommand {
                     }
                     tables.append((table, printer))
                 } else if request.names.isEmpty {
-                    let list = try session.client.expect("GET", type.collectionPath(namespace: scope) + suffix)
+                    let list = try session.client.list(type, namespace: scope, labelSelector: selector, fieldSelector: fieldSelector)
                     let kind = type.kind
                     for item in list["items"]?.arrayValue ?? [] {
                         var object = item
@@ -184,7 +193,10 @@ enum KubectlTargets {
 
     static func parse(_ arguments: [String], discovery: ResourceDiscovery) throws -> [Request] {
         guard let first = arguments.first else {
-            throw KubectlError.message("error: you must specify the type of resource to get. Use \"kubectl api-resources\" for a complete list of supported resources.")
+            throw KubectlError.message("error: You must specify the type of resource to describe. Use \"kubectl api-resources\" for a complete list of supported resources.")
+        }
+        if arguments.contains(where: { $0.contains("/") }) && !arguments.allSatisfy({ $0.contains("/") }) {
+            throw KubectlError.message("error: there is no need to specify a resource type as a separate argument when passing arguments in resource/name form (e.g. 'kubectl get resource/<resource_name>' instead of 'kubectl get resource resource/<resource_name>'")
         }
         if first.contains("/") {
             return try arguments.map { argument in

@@ -38,11 +38,13 @@ struct KubectlManifests {
     }
 
     static func parse(_ text: String, source: String) throws -> [Document] {
-        let documents: [Any?]
+        var documents: [Any?] = []
         do {
-            documents = try Yams.load_all(yaml: text).map { $0 }
+            // Parsed root by root: Yams' load_all sequence ends quietly at a syntax error.
+            let parser = try Parser(yaml: text)
+            while let node = try parser.nextRoot() { documents.append(node.any) }
         } catch {
-            throw KubectlError.message("error: error parsing \(source): \(error)")
+            throw KubectlError.message("error: error parsing \(source): error converting YAML to JSON: \(goYAMLMessage(error))")
         }
         return documents.compactMap { $0 }.flatMap { document -> [Document] in
             let object = json(document)
@@ -53,6 +55,21 @@ struct KubectlManifests {
             if case .object(let pairs) = object, pairs.isEmpty { return [] }
             return [Document(object: object, source: source)]
         }
+    }
+
+    /// A libyaml error as go-yaml words it (`yaml: line 5: mapping values are not allowed in this
+    /// context`): go-yaml counts a scanner error's line from 1 but a parser error's from 0.
+    static func goYAMLMessage(_ error: Error) -> String {
+        let problem: String, line: Int
+        switch error as? YamlError {
+        case .scanner(_, let text, let mark, _)?:
+            (problem, line) = (text, mark.line)
+        case .parser(_, let text, let mark, _)?:
+            (problem, line) = (text, mark.line - 1)
+        default:
+            return "yaml: \(error)"
+        }
+        return line > 0 ? "yaml: line \(line): \(problem)" : "yaml: \(problem)"
     }
 
     /// Yams' values as JSON.

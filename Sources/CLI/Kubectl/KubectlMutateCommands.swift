@@ -17,8 +17,13 @@ struct KubectlScaleCommand: AsyncParsableCommand {
             for request in try KubectlTargets.parse(target, discovery: session.discovery) {
                 for name in request.names {
                     let path = request.type.objectPath(namespace: session.context.namespace, name: name) + "/scale"
-                    _ = try session.client.expect("PATCH", path, body: .object([("spec", .object([("replicas", .int(replicas))]))]),
-                                                  contentType: "application/merge-patch+json")
+                    let response = try session.client.request("PATCH", path, body: .object([("spec", .object([("replicas", .int(replicas))]))]),
+                                                              contentType: "application/merge-patch+json")
+                    if response.status == 404 {
+                        // kubectl looks the object up first, and words a miss so.
+                        throw KubectlError.message("error: no objects passed to scale \(request.type.qualifiedName) \"\(name)\" not found")
+                    }
+                    guard (200..<300).contains(response.status) else { throw KubeAPIClient.failure(response) }
                     Console.out("\(request.type.nameKind)/\(name) scaled\n")
                 }
             }
@@ -72,8 +77,7 @@ struct KubectlDeleteCommand: AsyncParsableCommand {
                     guard selector != nil || all else {
                         throw KubectlError.message("error: resource(s) were provided, but no name was specified")
                     }
-                    let query = selector.map { "?labelSelector=" + KubectlTargets.escape($0) } ?? ""
-                    let list = try session.client.expect("GET", request.type.collectionPath(namespace: scope) + query)
+                    let list = try session.client.list(request.type, namespace: scope, labelSelector: selector)
                     targets += (list["items"]?.arrayValue ?? []).compactMap { item in
                         item[path: ["metadata", "name"]]?.stringValue.map { Target(type: request.type, namespace: scope, name: $0) }
                     }
@@ -228,7 +232,7 @@ struct KubectlLogsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "logs", abstract: "Print the logs for a container in a pod.")
 
     @OptionGroup var global: KubectlGlobalOptions
-    @Argument(help: "POD or TYPE/NAME") var pod: String
+    @Argument(help: "POD or TYPE/NAME") var pod: String?
     @Option(name: .shortAndLong, help: "The container to print the logs of.") var container: String?
     @Flag(name: .shortAndLong, help: "Stream the logs.") var follow = false
     @Flag(name: .shortAndLong, help: "The previous instance of the container.") var previous = false
@@ -237,6 +241,13 @@ struct KubectlLogsCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await KubectlCommand.report {
+            guard let pod else {
+                throw KubectlError.message("""
+                    error: expected 'logs [-f] [-p] (POD | TYPE/NAME) [-c CONTAINER]'.
+                    POD or TYPE/NAME is a required argument for the logs command
+                    See 'kubectl logs -h' for help and examples
+                    """)
+            }
             let session = try global.session(discover: false)
             let name = pod.hasPrefix("pod/") ? String(pod.dropFirst(4)) : pod
             var query = ["follow=\(follow)"]
@@ -244,6 +255,10 @@ struct KubectlLogsCommand: AsyncParsableCommand {
             if previous { query.append("previous=true") }
             if tail >= 0 { query.append("tailLines=\(tail)") }
             if timestamps { query.append("timestamps=true") }
+            // kubectl looks the pod up first, and words a miss so.
+            if try session.client.request("GET", "/api/v1/namespaces/\(session.context.namespace)/pods/\(name)").status == 404 {
+                throw KubectlError.message("error: error from server (NotFound): pods \"\(name)\" not found in namespace \"\(session.context.namespace)\"")
+            }
             let path = "/api/v1/namespaces/\(session.context.namespace)/pods/\(name)/log?" + query.joined(separator: "&")
             try await session.client.stream(path) { bytes in
                 bytes.withUnsafeBytes { try? FileSystem.writeAll(1, $0, path: "stdout") }
