@@ -20,6 +20,25 @@ public enum ProcessSpawner {
                   stdinPath: "/dev/null", stdoutPath: logPath, stderrPath: nil, appendOutput: true, newSession: true)
     }
 
+    /// posix_spawn with our standard descriptors (an editor on the user's terminal) and every
+    /// other descriptor closed in the child.
+    public static func spawnInheritingStdio(executable: String, arguments: [String], environment: [String]) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        cz_posix_spawn_file_actions_addclosefrom(&actions, 3)
+        var pid = pid_t()
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup($0) } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        let rc = posix_spawnp(&pid, executable, &actions, nil, argv, envp)
+        guard rc == 0 else { throw SystemError("posix_spawnp", path: executable, errno: rc) }
+        return pid
+    }
+
     /// posix_spawn with the standard descriptors taken from files (stderr joins stdout when
     /// `stderrPath` is nil) and every other descriptor closed in the child, so that no pipe or
     /// socket of ours is kept open by it.

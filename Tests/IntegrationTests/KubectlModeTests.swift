@@ -38,6 +38,50 @@ struct KubectlModeTests {
                 sourceLocation: sourceLocation)
     }
 
+    /// `edit` with an editor that changes, keeps or breaks the object, through both clients.
+    @Test func editThroughTheEditor() throws {
+        let onekube = try OnekubeInstance()
+        let rc = KubectlModeTests.rc
+        #expect(try onekube.kubectl(["create", "-f", "-"], stdin: rc).status == 0)
+        func edit(_ editor: String, ours: Bool) throws -> ProcessResult {
+            ours ? try onekube.onekube(["kubectl", "edit", "rc", "kubia"], environment: ["KUBECONFIG": onekube.kubeconfigPath, "EDITOR": editor])
+                : try onekube.kubectl(["edit", "rc", "kubia"], environment: ["EDITOR": editor])
+        }
+        func replicas() throws -> String { try onekube.kubectl(["get", "rc", "kubia", "-o", "jsonpath={.spec.replicas}"]).stdout }
+        for (ours, from, to) in [(true, 0, 2), (false, 2, 1), (true, 1, 0)] {
+            let result = try edit("sed -i s/replicas:\\ \(from)$/replicas:\\ \(to)/", ours: ours)
+            #expect(result.status == 0 && result.stdout == "replicationcontroller/kubia edited\n", "\(result)")
+            #expect(try replicas() == "\(to)")
+        }
+        for ours in [true, false] {
+            let unchanged = try edit("true", ours: ours)
+            #expect(unchanged.status == 0 && unchanged.stdout.isEmpty && unchanged.stderr == "Edit cancelled, no changes made.\n", "\(unchanged)")
+        }
+        let renamed = try edit("sed -i s/name:\\ kubia$/name:\\ other/", ours: true)
+        #expect(renamed.status == 1 && renamed.stderr.contains("error: At least one of apiVersion, kind and name was changed"), "\(renamed)")
+        let completion = try onekube.onekube(["kubectl", "completion", "bash"])
+        #expect(completion.status == 0 && completion.stdout.hasPrefix("#!/bin/bash"))
+    }
+
+    static let rc = """
+        apiVersion: v1
+        kind: ReplicationController
+        metadata:
+          name: kubia
+        spec:
+          replicas: 0
+          selector:
+            app: kubia
+          template:
+            metadata:
+              labels:
+                app: kubia
+            spec:
+              containers:
+              - name: kubia
+                image: luksa/kubia
+        """
+
     @Test func theBooksCommands() throws {
         let images = try ContainerRegistry()
         let onekube = try images.instance()
