@@ -123,7 +123,17 @@ struct KubectlModeTests {
                         ["get"], ["describe"], ["logs"], ["logs", "nosuchpod"], ["describe", "nosuchtype"], ["describe", "pod", "nosuchpod"],
                         ["scale", "rc", "nosuch", "--replicas=2"], ["scale", "deploy", "nosuch", "--replicas=2"], ["get", "pods", "-l", "a in (b"],
                         ["get", "pods", "-l", "!!"], ["get", "pods", "--field-selector", "foo=bar"], ["get", "pod/a", "svc"],
-                        ["describe", "pods", "-l", "a in (b"], ["expose", "rc", "nosuch", "--port=80"], ["label", "pod"]] {
+                        ["describe", "pods", "-l", "a in (b"], ["expose", "rc", "nosuch", "--port=80"], ["label", "pod"],
+                        // Dry runs print the object kubectl would send.
+                        ["run", "x", "--image=busybox", "--dry-run=client", "-o", "yaml"],
+                        ["run", "x", "--image=busybox", "--env=A=b", "--labels=a=b,c=d", "--restart=Never", "--port=80", "--dry-run=client", "-o", "json"],
+                        ["run", "x", "--image=busybox", "--command", "--dry-run=client", "-o", "yaml", "--", "sleep", "10"],
+                        ["run", "x", "--image=busybox", "--dry-run=server"], ["run", "x", "--image=busybox", "--dry-run=client", "-o", "name"],
+                        ["expose", "rc", "kubia", "--port=80", "--target-port=8080", "--dry-run=client", "-o", "yaml"],
+                        ["expose", "rc", "kubia", "--name=w2", "--type=NodePort", "--dry-run=client", "-o", "json"],
+                        ["create", "deployment", "d", "--image=nginx", "--replicas=2", "--port=80", "--dry-run=client", "-o", "json"],
+                        ["create", "ns", "foo", "--dry-run=client", "-o", "yaml"], ["create", "service", "nodeport", "s", "--tcp=80:8080", "--dry-run=client", "-o", "yaml"],
+                        ["get", "pod", "x"]] {
             try Self.compare(onekube, command)
         }
         let pod = try onekube.kubectl(["get", "pods", "-o", "jsonpath={.items[0].metadata.name}"]).stdout
@@ -321,7 +331,9 @@ struct KubectlModeTests {
         let links = try TemporaryDirectory("onekube-kubectl-link")
         try FileManager.default.createSymbolicLink(atPath: links.path + "/kubectl", withDestinationPath: OnekubeInstance.binary)
         let linked = try Run.program(links.path + "/kubectl", ["get", "nodes"], environment: ["KUBECONFIG": onekube.kubeconfigPath])
-        #expect(linked.status == 0 && linked.stdout.hasPrefix("NAME      STATUS   ROLES           AGE   VERSION\nonekube   Ready"), "\(linked)")
+        // (The AGE column widens once the node is older than 99 s.)
+        #expect(linked.status == 0 && linked.stdout.hasPrefix("NAME      STATUS   ROLES           AGE") && linked.stdout.contains("\nonekube   Ready    control-plane"),
+                "\(linked)")
 
         let version = try ours(["version"]).stdout
         #expect(version.contains("Server Version: v1.32.0"), "\(version)")

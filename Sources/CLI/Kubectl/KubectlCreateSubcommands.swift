@@ -11,6 +11,7 @@ struct KubectlCreateDeploymentCommand: AsyncParsableCommand {
     @Option(help: "Image names to run.") var image: [String]
     @Option(help: "Number of replicas to create.") var replicas: Int = 1
     @Option(help: "The containerPort that this deployment exposes.") var port: Int?
+    @OptionGroup var creation: KubectlCreateOutput
 
     func run() async throws {
         try await KubectlCommand.report {
@@ -27,7 +28,7 @@ struct KubectlCreateDeploymentCommand: AsyncParsableCommand {
             }
             let deployment = OrderedJSON.object([
                 ("kind", .string("Deployment")), ("apiVersion", .string("apps/v1")),
-                ("metadata", .object([("name", .string(name)), ("labels", labels)])),
+                ("metadata", .object([("name", .string(name)), ("creationTimestamp", .null), ("labels", labels)])),
                 ("spec", .object([
                     ("replicas", .int(replicas)), ("selector", .object([("matchLabels", labels)])),
                     // Go writes the template's zero creationTimestamp as null, and the server keeps it.
@@ -37,8 +38,8 @@ struct KubectlCreateDeploymentCommand: AsyncParsableCommand {
                 ])),
                 ("status", .object([])),
             ])
-            _ = try session.client.expect("POST", "/apis/apps/v1/namespaces/\(session.context.namespace)/deployments", body: deployment)
-            Console.out("deployment.apps/\(name) created\n")
+            try creation.submit(deployment, to: "/apis/apps/v1/namespaces/\(session.context.namespace)/deployments", session: session,
+                                nameKind: "deployment.apps", verb: "created")
         }
     }
 }
@@ -49,14 +50,15 @@ struct KubectlCreateNamespaceCommand: AsyncParsableCommand {
 
     @OptionGroup var global: KubectlGlobalOptions
     @Argument var name: String
+    @OptionGroup var creation: KubectlCreateOutput
 
     func run() async throws {
         try await KubectlCommand.report {
             let session = try global.session(discover: false)
             let namespace = OrderedJSON.object([("kind", .string("Namespace")), ("apiVersion", .string("v1")),
-                                                ("metadata", .object([("name", .string(name))])), ("spec", .object([])), ("status", .object([]))])
-            _ = try session.client.expect("POST", "/api/v1/namespaces", body: namespace)
-            Console.out("namespace/\(name) created\n")
+                                                ("metadata", .object([("name", .string(name)), ("creationTimestamp", .null)])),
+                                                ("spec", .object([])), ("status", .object([]))])
+            try creation.submit(namespace, to: "/api/v1/namespaces", session: session, nameKind: "namespace", verb: "created")
         }
     }
 }
@@ -69,6 +71,7 @@ struct KubectlCreateServiceCommand: AsyncParsableCommand {
     @Argument(help: "clusterip, nodeport or loadbalancer") var type: String
     @Argument var name: String
     @Option(help: "Port pairs, PORT[:TARGET_PORT].") var tcp: [String] = []
+    @OptionGroup var creation: KubectlCreateOutput
 
     func run() async throws {
         try await KubectlCommand.report {
@@ -89,12 +92,12 @@ struct KubectlCreateServiceCommand: AsyncParsableCommand {
             let labels = OrderedJSON.stringMap(["app": name])
             let service = OrderedJSON.object([
                 ("kind", .string("Service")), ("apiVersion", .string("v1")),
-                ("metadata", .object([("name", .string(name)), ("labels", labels)])),
+                ("metadata", .object([("name", .string(name)), ("creationTimestamp", .null), ("labels", labels)])),
                 ("spec", .object([("ports", .array(ports)), ("selector", labels), ("type", .string(serviceType))])),
                 ("status", .object([("loadBalancer", .object([]))])),
             ])
-            _ = try session.client.expect("POST", "/api/v1/namespaces/\(session.context.namespace)/services", body: service)
-            Console.out("service/\(name) created\n")
+            try creation.submit(service, to: "/api/v1/namespaces/\(session.context.namespace)/services", session: session,
+                                nameKind: "service", verb: "created")
         }
     }
 }

@@ -15,6 +15,7 @@ struct KubectlExposeCommand: AsyncParsableCommand {
     @Option(name: .customLong("target-port"), help: "Name or number of the port on the container.") var targetPort: String?
     @Option(help: "The network protocol for the service.") var `protocol`: String = "TCP"
     @Option(help: "A label selector to use for this service.") var selector: String?
+    @OptionGroup var creation: KubectlCreateOutput
 
     func run() async throws {
         try await KubectlCommand.report {
@@ -65,12 +66,12 @@ struct KubectlExposeCommand: AsyncParsableCommand {
             if let type { spec.append(("type", .string(type))) }
             let service = OrderedJSON.object([
                 ("kind", .string("Service")), ("apiVersion", .string("v1")),
-                ("metadata", .object([("name", .string(serviceName)),
+                ("metadata", .object([("name", .string(serviceName)), ("creationTimestamp", .null),
                                       ("labels", object[path: ["metadata", "labels"]] ?? .object([]))])),
                 ("spec", .object(spec)), ("status", .object([("loadBalancer", .object([]))])),
             ])
-            _ = try session.client.expect("POST", "/api/v1/namespaces/\(session.context.namespace)/services", body: service)
-            Console.out("service/\(serviceName) exposed\n")
+            try creation.submit(service, to: "/api/v1/namespaces/\(session.context.namespace)/services", session: session,
+                                nameKind: "service", verb: "exposed")
         }
     }
 }

@@ -18,6 +18,7 @@ struct KubectlRunCommand: AsyncParsableCommand {
     @Option(name: .customLong("image-pull-policy"), help: "The image pull policy for the container.") var imagePullPolicy: String?
     @Flag(help: "Use the arguments after -- as the command instead of the image's arguments.") var command = false
     @Option(help: "Retired in kubectl 1.18; run/v1 still makes a ReplicationController, as the book shows.") var generator: String?
+    @OptionGroup var creation: KubectlCreateOutput
 
     func run() async throws {
         try await KubectlCommand.report {
@@ -32,17 +33,18 @@ struct KubectlRunCommand: AsyncParsableCommand {
                 }
             }
             let arguments = commandLine.first == "--" ? Array(commandLine.dropFirst()) : commandLine
+            // Fields in the order of Go's Container struct, as kubectl prints a dry run.
             var container: [(String, OrderedJSON)] = [("name", .string(name)), ("image", .string(image))]
             if !arguments.isEmpty { container.append((command ? "command" : "args", .strings(arguments))) }
+            if let port { container.append(("ports", .array([.object([("containerPort", .int(port))])]))) }
             if !env.isEmpty {
                 container.append(("env", .array(env.map { entry in
                     let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
                     return .object([("name", .string(parts[0])), ("value", .string(parts.count > 1 ? parts[1] : ""))])
                 })))
             }
-            if let port { container.append(("ports", .array([.object([("containerPort", .int(port))])]))) }
-            if let imagePullPolicy { container.append(("imagePullPolicy", .string(imagePullPolicy))) }
             container.append(("resources", .object([])))
+            if let imagePullPolicy { container.append(("imagePullPolicy", .string(imagePullPolicy))) }
             let podSpec = OrderedJSON.object([("containers", .array([.object(container)])), ("restartPolicy", .string(restart)),
                                               ("dnsPolicy", .string("ClusterFirst"))])
             let namespace = session.context.namespace
@@ -50,11 +52,10 @@ struct KubectlRunCommand: AsyncParsableCommand {
             case nil:
                 let pod = OrderedJSON.object([
                     ("kind", .string("Pod")), ("apiVersion", .string("v1")),
-                    ("metadata", .object([("name", .string(name)), ("labels", .stringMap(labelMap))])), ("spec", podSpec),
-                    ("status", .object([])),
+                    ("metadata", .object([("name", .string(name)), ("creationTimestamp", .null), ("labels", .stringMap(labelMap))])),
+                    ("spec", podSpec), ("status", .object([])),
                 ])
-                _ = try session.client.expect("POST", "/api/v1/namespaces/\(namespace)/pods", body: pod)
-                Console.out("pod/\(name) created\n")
+                try creation.submit(pod, to: "/api/v1/namespaces/\(namespace)/pods", session: session, nameKind: "pod", verb: "created")
             case "run/v1":
                 let controller = OrderedJSON.object([
                     ("kind", .string("ReplicationController")), ("apiVersion", .string("v1")),
@@ -63,8 +64,8 @@ struct KubectlRunCommand: AsyncParsableCommand {
                                       ("template", .object([("metadata", .object([("creationTimestamp", .null), ("labels", .stringMap(labelMap))])),
                                                            ("spec", podSpec)]))])),
                 ])
-                _ = try session.client.expect("POST", "/api/v1/namespaces/\(namespace)/replicationcontrollers", body: controller)
-                Console.out("replicationcontroller/\(name) created\n")
+                try creation.submit(controller, to: "/api/v1/namespaces/\(namespace)/replicationcontrollers", session: session,
+                                    nameKind: "replicationcontroller", verb: "created")
             case let other?:
                 throw KubectlError.message("error: generator \"\(other)\" was removed in kubectl 1.18; onekube's kubectl keeps only run/v1 (a ReplicationController, as Kubernetes in Action uses it). Use kubectl create deployment or a manifest instead.")
             }
