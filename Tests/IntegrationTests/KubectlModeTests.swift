@@ -133,7 +133,7 @@ struct KubectlModeTests {
                         ["expose", "rc", "kubia", "--name=w2", "--type=NodePort", "--dry-run=client", "-o", "json"],
                         ["create", "deployment", "d", "--image=nginx", "--replicas=2", "--port=80", "--dry-run=client", "-o", "json"],
                         ["create", "ns", "foo", "--dry-run=client", "-o", "yaml"], ["create", "service", "nodeport", "s", "--tcp=80:8080", "--dry-run=client", "-o", "yaml"],
-                        ["get", "pod", "x"]] {
+                        ["get", "pod", "x"], ["logs", "deploy/nosuch"], ["logs", "pod/nosuch"], ["logs", "x", "--since=bogus"]] {
             try Self.compare(onekube, command)
         }
         let pod = try onekube.kubectl(["get", "pods", "-o", "jsonpath={.items[0].metadata.name}"]).stdout
@@ -326,6 +326,10 @@ struct KubectlModeTests {
         }
         #expect(withoutAges[0] == withoutAges[1], "\(watchers[0].log)\nvs\n\(watchers[1].log)")
         #expect(watchers[0].log.hasPrefix("NAME      READY   STATUS    RESTARTS   AGE\nwatched   0/1     Pending   0          "), "\(watchers[0].log)")
+
+        // logs of a workload: one of its pods, named on stderr when there are several.
+        let fromRC = try ours(["logs", "rc/kubia", "--since=1h"])
+        #expect(fromRC.status == 0 && fromRC.stderr.hasPrefix("Found 3 pods, using pod/kubia-"), "\(fromRC)")
 
         // The binary invoked as kubectl (install.sh links it so where no kubectl exists) is kubectl mode.
         let links = try TemporaryDirectory("onekube-kubectl-link")

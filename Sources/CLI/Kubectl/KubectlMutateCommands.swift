@@ -238,6 +238,7 @@ struct KubectlLogsCommand: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "The previous instance of the container.") var previous = false
     @Option(help: "Lines of recent log to display.") var tail: Int = -1
     @Flag(help: "Include timestamps on each line.") var timestamps = false
+    @Option(help: "Only logs newer than a duration like 5s, 2m or 3h.") var since: String?
 
     func run() async throws {
         try await KubectlCommand.report {
@@ -248,9 +249,15 @@ struct KubectlLogsCommand: AsyncParsableCommand {
                     See 'kubectl logs -h' for help and examples
                     """)
             }
-            let session = try global.session(discover: false)
-            let name = pod.hasPrefix("pod/") ? String(pod.dropFirst(4)) : pod
+            let session = try global.session(discover: pod.contains("/") && !["pod", "pods", "po"].contains(pod.split(separator: "/").first.map(String.init) ?? ""))
+            let name = try Self.podName(pod, session: session)
             var query = ["follow=\(follow)"]
+            if let since {
+                guard let seconds = GoDuration.seconds(since) else {
+                    throw KubectlError.message("Error: invalid argument \"\(since)\" for \"--since\" flag: time: invalid duration \"\(since)\"\nSee 'kubectl logs --help' for usage.")
+                }
+                query.append("sinceSeconds=\(max(Int(seconds.rounded(.up)), 1))")
+            }
             if let container { query.append("container=\(container)") }
             if previous { query.append("previous=true") }
             if tail >= 0 { query.append("tailLines=\(tail)") }
@@ -264,5 +271,65 @@ struct KubectlLogsCommand: AsyncParsableCommand {
                 bytes.withUnsafeBytes { try? FileSystem.writeAll(1, $0, path: "stdout") }
             }
         }
+    }
+
+    /// The pod a `POD`, `pod/NAME` or `TYPE/NAME` argument means: for a workload or service,
+    /// one of the pods its selector matches, the one kubectl would pick (running and ready
+    /// first, then the oldest), saying so when there were several.
+    static func podName(_ argument: String, session: KubectlGlobalOptions.Session) throws -> String {
+        let parts = argument.split(separator: "/", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else { return argument }
+        if ["pod", "pods", "po"].contains(parts[0]) { return parts[1] }
+        let type = try session.discovery.find(parts[0])
+        if type.kind == "Pod" { return parts[1] }
+        let namespace = session.context.namespace
+        let found = try session.client.request("GET", type.objectPath(namespace: namespace, name: parts[1]))
+        if found.status == 404 {
+            throw KubectlError.message("error: error from server (NotFound): \(type.qualifiedName) \"\(parts[1])\" not found in namespace \"\(namespace)\"")
+        }
+        guard (200..<300).contains(found.status) else { throw KubeAPIClient.failure(found) }
+        let object = found.json
+        let selector: [String: String]
+        switch type.kind {
+        case "ReplicationController", "Service": selector = object[path: ["spec", "selector"]]?.stringMap ?? [:]
+        default: selector = object[path: ["spec", "selector", "matchLabels"]]?.stringMap ?? [:]
+        }
+        let labels = selector.keys.sorted().map { "\($0)=\(selector[$0] ?? "")" }.joined(separator: ",")
+        let pods = try session.client.expect("GET", "/api/v1/namespaces/\(namespace)/pods?labelSelector=" + KubectlTargets.escape(labels))["items"]?.arrayValue ?? []
+        func rank(_ pod: OrderedJSON) -> Int {
+            let running = pod[path: ["status", "phase"]]?.stringValue == "Running"
+            let ready = (pod[path: ["status", "conditions"]]?.arrayValue ?? []).contains { $0["type"]?.stringValue == "Ready" && $0["status"]?.stringValue == "True" }
+            return (running ? 0 : 2) + (ready ? 0 : 1)
+        }
+        let chosen = pods.sorted { a, b in
+            if rank(a) != rank(b) { return rank(a) < rank(b) }
+            let (x, y) = (a[path: ["metadata", "creationTimestamp"]]?.stringValue ?? "", b[path: ["metadata", "creationTimestamp"]]?.stringValue ?? "")
+            return x != y ? x < y : (a[path: ["metadata", "name"]]?.stringValue ?? "") < (b[path: ["metadata", "name"]]?.stringValue ?? "")
+        }.first
+        guard let chosen, let name = chosen[path: ["metadata", "name"]]?.stringValue else {
+            throw KubectlError.message("error: timed out waiting for the condition")
+        }
+        if pods.count > 1 { Console.err("Found \(pods.count) pods, using pod/\(name)\n") }
+        return name
+    }
+}
+
+/// Go's time.ParseDuration for what `--since` takes: `300ms`, `1.5h`, `2h45m`.
+enum GoDuration {
+    static func seconds(_ text: String) -> Double? {
+        let units: [(String, Double)] = [("ns", 1e-9), ("us", 1e-6), ("µs", 1e-6), ("ms", 1e-3), ("s", 1), ("m", 60), ("h", 3600)]
+        var rest = Substring(text)
+        var total = 0.0
+        guard !rest.isEmpty else { return nil }
+        if rest == "0" { return 0 }
+        while !rest.isEmpty {
+            let number = rest.prefix { $0.isNumber || $0 == "." }
+            guard let value = Double(number) else { return nil }
+            rest = rest.dropFirst(number.count)
+            guard let unit = units.first(where: { rest.hasPrefix($0.0) && !(($0.0 == "m") && rest.hasPrefix("ms")) }) else { return nil }
+            rest = rest.dropFirst(unit.0.count)
+            total += value * unit.1
+        }
+        return total
     }
 }
