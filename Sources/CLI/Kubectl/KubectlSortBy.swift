@@ -1,7 +1,7 @@
 import Platform
 
 /// `--sort-by=JSONPATH` as kubectl sorts: by the first value the (relaxed) path finds in each
-/// object, numbers by value, strings in natural order ("kubia-9" before "kubia-10"), stably.
+/// object, numbers by value, strings byte by byte, stably.
 struct KubectlSortBy {
     let expression: String
     let path: KubectlJSONPath
@@ -34,34 +34,7 @@ struct KubectlSortBy {
         guard let b else { return false }
         if let x = KubectlJSONPath.number(a), let y = KubectlJSONPath.number(b) { return x < y }
         if case .bool(let x) = a, case .bool(let y) = b { return !x && y }
-        return naturalLess(KubectlJSONPath.goValue(a), KubectlJSONPath.goValue(b))
-    }
-
-    /// Natural order (vbom.ml/util/sortorder's NaturalLess, which kubectl uses): runs of digits
-    /// compare by value (then fewer leading zeros first), digits sort before other characters,
-    /// everything else bytewise; a proper prefix sorts first.
-    static func naturalLess(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
-        var i = 0, j = 0
-        func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
-        while i < x.count && j < y.count {
-            let (d1, d2) = (isDigit(x[i]), isDigit(y[j]))
-            if d1 != d2 { return d1 }
-            if !d1 {
-                if x[i] != y[j] { return x[i] < y[j] }
-                i += 1
-                j += 1
-                continue
-            }
-            while i < x.count && x[i] == 0x30 { i += 1 }
-            while j < y.count && y[j] == 0x30 { j += 1 }
-            let (start1, start2) = (i, j)
-            while i < x.count && isDigit(x[i]) { i += 1 }
-            while j < y.count && isDigit(y[j]) { j += 1 }
-            if i - start1 != j - start2 { return i - start1 < j - start2 }
-            if x[start1..<i] != y[start2..<j] { return x[start1..<i].lexicographicallyPrecedes(y[start2..<j]) }
-            if start1 != start2 { return start1 < start2 }
-        }
-        return x.count < y.count
+        // Strings byte by byte: kubectl 1.32 orders "s-10" before "s-9".
+        return Array(KubectlJSONPath.goValue(a).utf8).lexicographicallyPrecedes(Array(KubectlJSONPath.goValue(b).utf8))
     }
 }
