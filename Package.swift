@@ -125,7 +125,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "CLI", dependencies: [
-            "Daemon", "HTTPClient", "Images", "Platform", "NodeAgent", "ContainerRuntime", "DockerAPI", "KubeModel",
+            "Daemon", "HTTPClient", "Images", "Platform", "NodeAgent", "ContainerRuntime", "DockerAPI", "KubeModel", "KubeStreams",
             .product(name: "Yams", package: "Yams"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
