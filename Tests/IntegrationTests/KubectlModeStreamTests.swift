@@ -49,7 +49,9 @@ struct KubectlModeStreamTests {
                         ["exec", "kubia", "--", "nosuchcommand"], ["exec", "kubia"],
                         // A terminal asked for without stdin, or with a stdin that is no terminal.
                         ["exec", "-t", "kubia", "--", "echo", "hi"], ["exec", "-it", "kubia", "--", "echo", "hi"],
-                        ["exec", "-n", "kube-system", "kubia", "--", "true"]] {
+                        ["exec", "-n", "kube-system", "kubia", "--", "true"], ["exec", "deploy/nope", "--", "true"],
+                        // The command before `--` is kubectl's retired form; a later `--` is the command's.
+                        ["exec", "kubia", "echo", "hi"], ["exec", "kubia", "--", "echo", "--", "hi"], ["exec"]] {
             try Self.compare(onekube, command)
         }
         let failed = try Self.ours(onekube, ["exec", "kubia", "--", "sh", "-c", "exit 42"])
@@ -108,6 +110,36 @@ struct KubectlModeStreamTests {
                                       environment: ["KUBECONFIG": onekube.kubeconfigPath],
                                       script: [("# ", "echo $((6 * 7))\r"), ("42\r\n", "\u{4}")])
         #expect(typed.status == 0 && typed.output.contains("echo $((6 * 7))\r\n42\r\n"), "\(typed.output)")
+
+        // The terminal resized under a running shell: SIGWINCH sends the new size along.
+        let resizer = """
+            import fcntl, os, pty, select, struct, sys, termios, time
+            pid, fd = pty.fork()
+            if pid == 0:
+                fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+                os.execvp(sys.argv[1], sys.argv[1:])
+            out = b""
+            def until(pattern, seconds=30):
+                global out
+                end = time.time() + seconds
+                while time.time() < end and (pattern is None or pattern not in out):
+                    if select.select([fd], [], [], 0.05)[0]:
+                        try:
+                            data = os.read(fd, 65536)
+                        except OSError:
+                            return
+                        if not data:
+                            return
+                        out += data
+            until(b"# "); os.write(fd, b"stty size\\r"); until(b"30 100\\r\\n")
+            fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 132, 0, 0))
+            time.sleep(1); os.write(fd, b"stty size; exit 4\\r"); until(None)
+            sys.stdout.write(out.decode(errors="replace"))
+            sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+            """
+        let resized = try Run.program("timeout", ["60", "python3", "-c", resizer, OnekubeInstance.binary, "kubectl", "exec", "-it", "kubia", "--", "sh"],
+                                      environment: ["KUBECONFIG": onekube.kubeconfigPath])
+        #expect(resized.status == 4 && resized.stdout.contains("30 100\r\n") && resized.stdout.contains("50 132\r\n"), "\(resized)")
     }
 
     /// `port-forward TARGET PORTS` in the background with either client, a few curls through it,

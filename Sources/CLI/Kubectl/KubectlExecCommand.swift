@@ -12,8 +12,8 @@ struct KubectlExecCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "exec", abstract: "Execute a command in a container.")
 
     @OptionGroup var global: KubectlGlobalOptions
-    @Argument(help: "POD or TYPE/NAME") var pod: String
-    @Argument(parsing: .postTerminator, help: "-- COMMAND [args...]") var command: [String] = []
+    /// The pod, then the command after `--` (the parser drops the `--` itself).
+    @Argument(help: "POD or TYPE/NAME -- COMMAND [args...]") var words: [String] = []
     @Option(name: .shortAndLong, help: "Container name. If omitted, the first container in the pod will be chosen.") var container: String?
     @Flag(name: [.customShort("i"), .customLong("stdin")], help: "Pass stdin to the container.") var stdin = false
     @Flag(name: .shortAndLong, help: "Stdin is a TTY.") var tty = false
@@ -23,7 +23,14 @@ struct KubectlExecCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await KubectlCommand.report {
-            let arguments = command.first == "--" ? Array(command.dropFirst()) : command
+            guard let pod = words.first else {
+                throw KubectlError.message("error: pod, type/name or --filename must be specified")
+            }
+            let arguments = Array(words.dropFirst())
+            // Cobra's ArgsLenAtDash: a command with no `--` before it is kubectl's retired form.
+            guard arguments.isEmpty || CommandLine.arguments.contains("--") else {
+                throw KubectlError.message("error: exec [POD] [COMMAND] is not supported anymore. Use exec [POD] -- [COMMAND] instead\nSee 'kubectl exec -h' for help and examples")
+            }
             guard !arguments.isEmpty else { throw KubectlError.message("error: you must specify at least one command for the container") }
             let session = try global.session(discover: KubectlPodSelection.needsDiscovery(pod))
             let selection = KubectlPodSelection(session: session, timeout: try KubectlPodSelection.duration(podRunningTimeout))
