@@ -57,6 +57,37 @@ struct KubectlModeStreamTests {
         let failed = try Self.ours(onekube, ["exec", "kubia", "--", "sh", "-c", "exit 42"])
         #expect(failed.status == 42 && failed.stderr == "command terminated with exit code 42\n", "\(failed)")
 
+        // Several containers: the first one, said aloud; the annotation's, silently.
+        let pair = """
+            apiVersion: v1
+            kind: Pod
+            metadata:
+              name: pair
+            spec:
+              terminationGracePeriodSeconds: 1
+              initContainers:
+              - {name: setup, image: busybox, command: ["true"]}
+              containers:
+              - {name: first, image: busybox, command: ["sleep", "600"]}
+              - {name: second, image: busybox, command: ["sleep", "600"]}
+            """
+        #expect(try onekube.kubectl(["create", "-f", "-"], stdin: pair).status == 0)
+        try Self.waitForPhase(onekube, "pair", "Running")
+        try Self.compare(onekube, ["exec", "pair", "--", "true"])
+        #expect(try Self.ours(onekube, ["exec", "pair", "--", "true"]).stderr == "Defaulted container \"first\" out of: first, second, setup (init)\n")
+        try Self.compare(onekube, ["exec", "pair", "-q", "--", "true"])
+        #expect(try onekube.kubectl(["annotate", "pod", "pair", "kubectl.kubernetes.io/default-container=second"]).status == 0)
+        try Self.compare(onekube, ["exec", "pair", "--", "true"])
+
+        // A container between restarts: the kubelet's plain-text refusal.
+        #expect(try onekube.kubectl(["run", "crasher", "--image=busybox", "--", "sh", "-c", "exit 1"]).status == 0)
+        try waitUntil(timeout: 60, "crasher backs off") {
+            try onekube.kubectl(["get", "pod", "crasher", "-o", "jsonpath={.status.containerStatuses[0].state.waiting.reason}"]).stdout == "CrashLoopBackOff"
+        }
+        try Self.compare(onekube, ["exec", "crasher", "--", "true"])
+        let between = try Self.ours(onekube, ["exec", "crasher", "--", "true"])
+        #expect(between.status == 1 && between.stderr == "error: unable to upgrade connection: container not found (\"crasher\")\n", "\(between)")
+
         // A finished pod: refused before any upgrade.
         #expect(try onekube.kubectl(["run", "done", "--image=busybox", "--restart=Never", "--", "true"]).status == 0)
         try Self.waitForPhase(onekube, "done", "Succeeded")
