@@ -209,9 +209,13 @@ struct KubectlModeStreamTests {
             "$0" kubectl port-forward kubia :8080 >"$1/pf-any.out" & pid=$!
             for i in $(seq 200); do grep -q Forwarding "$1/pf-any.out" 2>/dev/null && break; sleep 0.1; done
             port=$(sed -n '1s/.*127.0.0.1:\\([0-9]*\\) .*/\\1/p' "$1/pf-any.out")
-            curl -s --max-time 20 127.0.0.1:$port/big | wc -c; kill -INT $pid; wait $pid
+            curl -s --max-time 20 127.0.0.1:$port/big | wc -c
+            for i in 1 2 3 4 5 6; do curl -s --max-time 20 127.0.0.1:$port/big | wc -c >"$1/pf-any.$i" & done; wait %2 %3 %4 %5 %6 %7
+            cat "$1"/pf-any.[1-6]; kill -INT $pid; wait $pid
             """, OnekubeInstance.binary, onekube.scratchDirectory], environment: ["KUBECONFIG": onekube.kubeconfigPath])
-        #expect(big.stdout.trimmingCharacters(in: .whitespaces) == "3000000\n", "\(big)")
+        // One download, then six at once over the one tunnel.
+        #expect(big.stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) } == Array(repeating: "3000000", count: 7), "\(big)")
+        #expect(big.status == 0, "\(big)")
 
         // Nothing listens on the pod's port: each client reports the error stream's text.
         let mine = try Self.portForward(onekube, builtIn: true, target: "kubia", remote: "9999", paths: ["/"])

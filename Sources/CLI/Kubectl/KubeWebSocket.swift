@@ -49,8 +49,9 @@ final class KubeWebSocket: @unchecked Sendable {
         }
         let key = WebSocket.clientKey()
         let base = URL(string: context.server)
+        let host = base?.host.map { $0.contains(":") ? "[\($0)]" : $0 } ?? "localhost"
         var headers = HTTPHeaderFields([
-            ("Host", base.map { url in url.port.map { "\(url.host ?? "localhost"):\($0)" } ?? url.host ?? "localhost" } ?? "localhost"),
+            ("Host", base?.port.map { "\(host):\($0)" } ?? host),
             ("User-Agent", "onekube-kubectl/\(OnekubeVersion.string)"),
             ("Connection", "Upgrade"), ("Upgrade", "websocket"), ("Sec-WebSocket-Version", "13"), ("Sec-WebSocket-Key", key),
             ("Sec-WebSocket-Protocol", protocols.joined(separator: ", ")),

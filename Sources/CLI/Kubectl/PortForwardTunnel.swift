@@ -12,6 +12,8 @@ final class PortForwardTunnel: @unchecked Sendable {
     private let socket: KubeWebSocket
     /// The header compression is one stream for the connection: encoding and sending are one step.
     private let encoder: Mutex<SPDYFrameEncoder>
+    /// Used by the reading thread only.
+    private let decoder: SPDYFrameDecoder
     private let forwards = Mutex(Table())
     /// Called with an error stream's text (kubectl hands it to `runtime.HandleError`).
     private let report: @Sendable (String) -> Void
@@ -48,6 +50,7 @@ final class PortForwardTunnel: @unchecked Sendable {
     init(socket: KubeWebSocket, report: @escaping @Sendable (String) -> Void) throws {
         self.socket = socket
         encoder = Mutex(try SPDYFrameEncoder())
+        decoder = try SPDYFrameDecoder()
         self.report = report
     }
 
@@ -57,24 +60,34 @@ final class PortForwardTunnel: @unchecked Sendable {
 
     /// Serves one accepted local connection until both sides are done, then closes it.
     func handle(connection fd: Int32, localPort: Int, remotePort: Int) {
-        let (forward, requestID) = forwards.withLock { table -> (Forward, String) in
-            let requestID = table.nextRequestID
-            table.nextRequestID += 1
-            // Client streams have odd IDs.
-            let forward = Forward(fd: fd, localPort: localPort, remotePort: remotePort,
-                                  errorStream: table.nextStreamID, dataStream: table.nextStreamID + 2)
-            table.nextStreamID += 4
-            table.byStream[forward.errorStream] = forward
-            table.byStream[forward.dataStream] = forward
-            return (forward, String(requestID))
-        }
+        var opened: Forward?
         do {
-            var headers = SPDYHeaders([("streamType", "error"), ("port", String(remotePort)), ("requestID", requestID)])
-            try send(.synStream(streamID: forward.errorStream, associatedTo: 0, priority: 0, flags: 0, headers: headers))
-            // We write nothing on the error stream.
-            try send(.data(streamID: forward.errorStream, flags: SPDYFrame.flagFin, payload: []))
-            headers = SPDYHeaders([("streamType", "data"), ("port", String(remotePort)), ("requestID", requestID)])
-            try send(.synStream(streamID: forward.dataStream, associatedTo: 0, priority: 0, flags: 0, headers: headers))
+            // Stream IDs go out in increasing order: they are taken and announced under the encoder's lock.
+            let forward = try encoder.withLock { encoder -> Forward in
+                let (forward, requestID) = forwards.withLock { table -> (Forward, String) in
+                    let requestID = table.nextRequestID
+                    table.nextRequestID += 1
+                    // Client streams have odd IDs.
+                    let forward = Forward(fd: fd, localPort: localPort, remotePort: remotePort,
+                                          errorStream: table.nextStreamID, dataStream: table.nextStreamID + 2)
+                    table.nextStreamID += 4
+                    table.byStream[forward.errorStream] = forward
+                    table.byStream[forward.dataStream] = forward
+                    return (forward, String(requestID))
+                }
+                opened = forward
+                for frame: SPDYFrame in [
+                    .synStream(streamID: forward.errorStream, associatedTo: 0, priority: 0, flags: 0,
+                               headers: SPDYHeaders([("streamType", "error"), ("port", String(remotePort)), ("requestID", requestID)])),
+                    // We write nothing on the error stream.
+                    .data(streamID: forward.errorStream, flags: SPDYFrame.flagFin, payload: []),
+                    .synStream(streamID: forward.dataStream, associatedTo: 0, priority: 0, flags: 0,
+                               headers: SPDYHeaders([("streamType", "data"), ("port", String(remotePort)), ("requestID", requestID)])),
+                ] {
+                    try socket.send(.binary, try encoder.encode(frame))
+                }
+                return forward
+            }
             var buffer = [UInt8](repeating: 0, count: 32768)
             while true {
                 let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
@@ -86,32 +99,33 @@ final class PortForwardTunnel: @unchecked Sendable {
             try send(.data(streamID: forward.dataStream, flags: SPDYFrame.flagFin, payload: []))
         } catch {
             report("error copying from local connection to remote stream: \(error)")
-            finish(forward)
+            if let opened { finish(opened) }
         }
-        forward.finished.wait()
+        opened?.finished.wait()
         close(fd)
     }
 
     /// Reads the tunnel until it ends: the pod's bytes to their local connections, error
     /// streams collected, pings answered. Returns when the connection to the server is gone.
     func run() {
-        guard let decoder = try? SPDYFrameDecoder() else { return }
-        while true {
-            let message: WebSocketMessage?
-            do { message = try socket.next() } catch { break }
-            guard case .binary(let bytes) = message else {
-                if case .close = message { socket.close() }
-                if case .text = message { continue }
-                break
+        defer { finishAll() }
+        do {
+            while let message = try socket.next() {
+                switch message {
+                case .binary(let bytes):
+                    // Message boundaries mean nothing: the payloads are one SPDY byte stream.
+                    decoder.append(bytes)
+                    while let frame = try decoder.next() { try handle(frame) }
+                case .close:
+                    socket.close()
+                    return
+                case .text, .ping, .pong:
+                    continue
+                }
             }
-            decoder.append(bytes)
-            do {
-                while let frame = try decoder.next() { try handle(frame) }
-            } catch {
-                break
-            }
+        } catch {
+            return
         }
-        finishAll()
     }
 
     private func handle(_ frame: SPDYFrame) throws {
