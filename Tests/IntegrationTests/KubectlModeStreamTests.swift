@@ -115,6 +115,10 @@ struct KubectlModeStreamTests {
         let echoed = try Run.program("sh", ["-c", "echo hi | \"$0\" kubectl exec -i kubia -- cat", OnekubeInstance.binary],
                                      environment: ["KUBECONFIG": onekube.kubeconfigPath])
         #expect(echoed.status == 0 && echoed.stdout == "hi\n" && echoed.stderr.isEmpty, "\(echoed)")
+        // The command ends before its endless stdin does: the session ends with it.
+        let endless = try Run.program("timeout", ["30", "sh", "-c", "yes | \"$0\" kubectl exec -i kubia -- head -2", OnekubeInstance.binary],
+                                      environment: ["KUBECONFIG": onekube.kubeconfigPath])
+        #expect(endless.status == 0 && endless.stdout == "y\ny\n", "\(endless)")
         try Self.compare(onekube, ["exec", "-i", "kubia", "--", "sh", "-c", "cat; echo done >&2"], stdin: "x\ny\n")
         try Self.compare(onekube, ["exec", "-i", "kubia", "--", "sh", "-c", "read a; exit $a"], stdin: "5\n")
         // A megabyte each way: many frames, and stdin's end only after all of them.

@@ -98,8 +98,8 @@ final class PortForwardTunnel: @unchecked Sendable {
             // Our side ended: the pod's port sees the end of its input.
             try send(.data(streamID: forward.dataStream, flags: SPDYFrame.flagFin, payload: []))
         } catch {
-            report("error copying from local connection to remote stream: \(error)")
-            if let opened { finish(opened) }
+            // A forward already finished (its tunnel closed after an error) has nothing more to say.
+            if opened.map(finish) ?? true { report("error copying from local connection to remote stream: \(error)") }
         }
         opened?.finished.wait()
         close(fd)
@@ -162,17 +162,20 @@ final class PortForwardTunnel: @unchecked Sendable {
         }
     }
 
-    private func finish(_ forward: Forward) {
+    /// Whether the forward was still open.
+    @discardableResult
+    private func finish(_ forward: Forward) -> Bool {
         let removed = forwards.withLock { table -> Bool in
             guard table.byStream[forward.dataStream] != nil else { return false }
             table.byStream[forward.dataStream] = nil
             table.byStream[forward.errorStream] = nil
             return true
         }
-        guard removed else { return }
+        guard removed else { return false }
         // Wakes the thread reading the local connection, which then closes it.
         shutdown(forward.fd, Int32(SHUT_RDWR))
         forward.finished.signal()
+        return true
     }
 
     /// Ends every forward at once (the tunnel is gone).
