@@ -6,7 +6,8 @@ import Platform
 
 /// The client end of exec over `v5.channel.k8s.io`, as client-go's WebSocket executor runs it:
 /// stdout and stderr from channels 1 and 2, our stdin to channel 0 and its end as `[255, 0]`,
-/// terminal sizes to channel 4, and the Status from channel 3 once the server closes.
+/// terminal sizes to channel 4, pings every 5 s, and the Status from channel 3 once the server
+/// closes.
 struct RemoteCommandClient {
     let socket: KubeWebSocket
     let sendStdin: Bool
@@ -32,6 +33,12 @@ struct RemoteCommandClient {
             winch = source
         }
         defer { winch?.cancel() }
+        // client-go's heartbeat: an empty ping every 5 s keeps idle sessions alive through proxies.
+        let heartbeat = DispatchSource.makeTimerSource(queue: .global())
+        heartbeat.schedule(deadline: .now() + 5, repeating: 5)
+        heartbeat.setEventHandler { [socket] in try? socket.send(.ping, []) }
+        heartbeat.resume()
+        defer { heartbeat.cancel() }
         if sendStdin {
             let socket = self.socket
             let thread = Thread { Self.copyStdin(to: socket) }
