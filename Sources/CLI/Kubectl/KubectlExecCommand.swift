@@ -18,7 +18,7 @@ struct KubectlExecCommand: AsyncParsableCommand {
     @Flag(name: [.customShort("i"), .customLong("stdin")], help: "Pass stdin to the container.") var stdin = false
     @Flag(name: .shortAndLong, help: "Stdin is a TTY.") var tty = false
     @Flag(name: .shortAndLong, help: "Only print output from the remote session.") var quiet = false
-    @Option(name: .customLong("pod-running-timeout"), help: "Seconds to wait until at least one pod is running (e.g. 5s, 2m).")
+    @Option(name: .customLong("pod-running-timeout"), help: "The length of time (like 5s, 2m, or 3h) to wait until at least one pod is running.")
     var podRunningTimeout: String = "1m0s"
 
     func run() async throws {
