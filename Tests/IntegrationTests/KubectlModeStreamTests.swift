@@ -79,6 +79,14 @@ struct KubectlModeStreamTests {
         #expect(try onekube.kubectl(["annotate", "pod", "pair", "kubectl.kubernetes.io/default-container=second"]).status == 0)
         try Self.compare(onekube, ["exec", "pair", "--", "true"])
 
+        // A Deployment stands for its pod (its selector is a LabelSelector).
+        #expect(try onekube.kubectl(["create", "deployment", "sleeper", "--image=busybox", "--", "sleep", "600"]).status == 0)
+        try waitUntil(timeout: 60, "the sleeper runs") {
+            try onekube.kubectl(["get", "pods", "-l", "app=sleeper", "-o", "jsonpath={.items[*].status.phase}"]).stdout == "Running"
+        }
+        try Self.compare(onekube, ["exec", "deploy/sleeper", "--", "hostname"])
+        #expect(try Self.ours(onekube, ["exec", "deployment.apps/sleeper", "--", "hostname"]).stdout.hasPrefix("sleeper-"))
+
         // A container between restarts: the kubelet's plain-text refusal.
         #expect(try onekube.kubectl(["run", "crasher", "--image=busybox", "--", "sh", "-c", "exit 1"]).status == 0)
         try waitUntil(timeout: 60, "crasher backs off") {
