@@ -130,7 +130,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "CLI", dependencies: [
-            "Daemon", "HTTPClient", "Images", "Platform", "NodeAgent", "ContainerRuntime", "DockerAPI", "KubeModel", "ImageBuilder",
+            "Daemon", "HTTPClient", "Images", "Platform", "NodeAgent", "ContainerRuntime", "DockerAPI", "KubeModel", "ImageBuilder", "KubeStreams",
             .product(name: "Yams", package: "Yams"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),

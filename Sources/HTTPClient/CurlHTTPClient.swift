@@ -76,7 +76,7 @@ public final class CurlHTTPClient: Sendable {
         _ = CurlHTTPClient.globalInit
     }
 
-    private static let globalInit: Void = {
+    static let globalInit: Void = {
         curl_global_init(Int(CURL_GLOBAL_DEFAULT))
     }()
 

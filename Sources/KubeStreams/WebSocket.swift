@@ -1,7 +1,7 @@
 import CCrypto
 
-/// RFC 6455, server side: the handshake's accept key, frames, and messages reassembled from
-/// fragments. Client frames must be masked; the server's are not.
+/// RFC 6455: the handshake's keys, frames, and messages reassembled from fragments. Client frames
+/// must be masked; the server's are not.
 public enum WebSocket {
     public enum Opcode: UInt8, Sendable {
         case continuation = 0x0, text = 0x1, binary = 0x2, close = 0x8, ping = 0x9, pong = 0xA
@@ -49,6 +49,37 @@ public enum WebSocket {
         frame(.close, [UInt8(code >> 8), UInt8(code & 0xFF)] + Array(reason.utf8))
     }
 
+    /// One frame as a client sends it: masked with `mask` (four bytes, fresh per frame).
+    public static func maskedFrame(_ opcode: Opcode, _ payload: [UInt8], mask: [UInt8]) -> [UInt8] {
+        precondition(mask.count == 4, "a WebSocket mask is four bytes")
+        // The length forms are the server's; only the mask bit and the key differ.
+        let lengthForm = frame(opcode, payload)
+        let headerLength = lengthForm.count - payload.count
+        var out = Array(lengthForm[0..<headerLength])
+        out[1] |= 0x80
+        out += mask
+        out.reserveCapacity(headerLength + 4 + payload.count)
+        for (index, byte) in payload.enumerated() { out.append(byte ^ mask[index & 3]) }
+        return out
+    }
+
+    /// A client frame with a random mask, as RFC 6455 requires.
+    public static func clientFrame(_ opcode: Opcode, _ payload: [UInt8]) -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        let word = generator.next() as UInt32
+        return maskedFrame(opcode, payload, mask: [UInt8(word >> 24), UInt8(word >> 16 & 0xFF), UInt8(word >> 8 & 0xFF), UInt8(word & 0xFF)])
+    }
+
+    public static func clientCloseFrame(code: UInt16) -> [UInt8] {
+        clientFrame(.close, [UInt8(code >> 8), UInt8(code & 0xFF)])
+    }
+
+    /// A fresh `Sec-WebSocket-Key`: 16 random bytes in base64.
+    public static func clientKey() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return base64((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) })
+    }
+
     static func base64(_ bytes: [UInt8]) -> String {
         let table = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
         var out = ""
@@ -81,16 +112,20 @@ public enum WebSocketMessage: Sendable, Equatable {
     case close(UInt16?, String)
 }
 
-/// Decodes client frames from bytes as they arrive, in any split.
+/// Decodes frames from bytes as they arrive, in any split: the client's (masked) on a server,
+/// the server's (unmasked) on a client.
 public struct WebSocketReader: Sendable {
     private var buffer: [UInt8] = []
     private var start = 0
     private var fragments: [UInt8] = []
     private var fragmentedOpcode: WebSocket.Opcode?
     public let maxMessageBytes: Int
+    /// Whose frames these are: a client's must be masked, a server's must not be.
+    public let readsClientFrames: Bool
 
-    public init(maxMessageBytes: Int = 16 << 20) {
+    public init(maxMessageBytes: Int = 16 << 20, readsClientFrames: Bool = true) {
         self.maxMessageBytes = maxMessageBytes
+        self.readsClientFrames = readsClientFrames
     }
 
     public mutating func append(_ bytes: some Collection<UInt8>) {
@@ -137,7 +172,11 @@ public struct WebSocketReader: Sendable {
         guard b0 & 0x70 == 0 else { throw WebSocketError(message: "reserved bits set") }
         guard let opcode = WebSocket.Opcode(rawValue: b0 & 0x0F) else { throw WebSocketError(message: "unknown opcode \(b0 & 0x0F)") }
         let fin = b0 & 0x80 != 0
-        guard b1 & 0x80 != 0 else { throw WebSocketError(message: "client frame is not masked") }
+        let masked = b1 & 0x80 != 0
+        guard masked == readsClientFrames else {
+            throw WebSocketError(message: readsClientFrames ? "client frame is not masked" : "server frame is masked")
+        }
+        let maskLength = masked ? 4 : 0
         var length = Int(b1 & 0x7F)
         var offset = 2
         if length == 126 {
@@ -154,11 +193,13 @@ public struct WebSocketReader: Sendable {
         }
         if opcode.isControl && (length > 125 || !fin) { throw WebSocketError(message: "invalid control frame") }
         guard length <= maxMessageBytes else { throw WebSocketError(message: "frame too large") }
-        guard available >= offset + 4 + length else { return nil }
-        let mask = Array(buffer[(start + offset)..<(start + offset + 4)])
-        let payloadStart = start + offset + 4
+        guard available >= offset + maskLength + length else { return nil }
+        let payloadStart = start + offset + maskLength
         var payload = Array(buffer[payloadStart..<(payloadStart + length)])
-        for i in payload.indices { payload[i] ^= mask[i & 3] }
+        if masked {
+            let mask = Array(buffer[(start + offset)..<payloadStart])
+            for i in payload.indices { payload[i] ^= mask[i & 3] }
+        }
         start = payloadStart + length
         if start == buffer.count {
             buffer.removeAll(keepingCapacity: true)

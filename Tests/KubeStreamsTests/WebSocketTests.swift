@@ -59,6 +59,32 @@ func clientFrame(_ opcode: WebSocket.Opcode, _ payload: [UInt8], fin: Bool = tru
         #expect(throws: WebSocketError.self) { try reader.next() }
     }
 
+    @Test(arguments: [0, 5, 126, 70000])
+    func clientFramesAreMaskedAndReadByTheServer(count: Int) throws {
+        let payload = (0..<count).map { UInt8(truncatingIfNeeded: $0 * 3) }
+        let frame = WebSocket.maskedFrame(.binary, payload, mask: [0x37, 0xfa, 0x21, 0x3d])
+        #expect(frame == clientFrame(.binary, payload))
+        var reader = WebSocketReader()
+        reader.append(WebSocket.clientFrame(.binary, payload) + WebSocket.clientCloseFrame(code: WebSocket.normalClosure))
+        #expect(try reader.next() == .binary(payload))
+        #expect(try reader.next() == .close(1000, ""))
+    }
+
+    @Test func aClientReadsUnmaskedServerFramesOnly() throws {
+        var reader = WebSocketReader(readsClientFrames: false)
+        reader.append(WebSocket.frame(.binary, [3, 1]) + WebSocket.closeFrame(code: 1000))
+        #expect(try reader.next() == .binary([3, 1]))
+        #expect(try reader.next() == .close(1000, ""))
+        reader.append(clientFrame(.binary, [1]))
+        #expect(throws: WebSocketError.self) { try reader.next() }
+    }
+
+    @Test func clientKeysAreFreshSixteenByteNonces() {
+        let key = WebSocket.clientKey()
+        #expect(key.count == 24 && key.hasSuffix("=="))
+        #expect(key != WebSocket.clientKey())
+    }
+
     @Test func closeFrameCarriesTheCode() {
         #expect(WebSocket.closeFrame(code: 1000) == [0x88, 2, 0x03, 0xE8])
     }

@@ -17,5 +17,6 @@ CURLcode cz_curl_setopt_read_function(CURL *h, cz_curl_data_cb cb);
 CURLcode cz_curl_getinfo_long(CURL *h, CURLINFO i, long *v);
 CURLcode cz_curl_getinfo_string(CURL *h, CURLINFO i, char **v);
 CURLcode cz_curl_getinfo_offt(CURL *h, CURLINFO i, curl_off_t *v);
+CURLcode cz_curl_getinfo_socket(CURL *h, CURLINFO i, curl_socket_t *v);
 
 #endif
