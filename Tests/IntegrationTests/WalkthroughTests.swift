@@ -117,7 +117,8 @@ struct WalkthroughTests {
 
         // onekube's kubectl mode prints what the real kubectl prints for the walkthrough's commands.
         for command in [["get", "pods"], ["get", "services"], ["get", "replicationcontrollers"], ["get", "pods", "-o", "wide"],
-                        ["describe", "rc", "kubia"], ["describe", "svc", "kubia-http"], ["describe", "pod", pods[0]], ["logs", pods[0]]] {
+                        ["describe", "rc", "kubia"], ["describe", "svc", "kubia-http"], ["describe", "pod", pods[0]], ["logs", pods[0]],
+                        ["exec", pods[0], "--", "hostname"], ["exec", pods[0], "--", "sh", "-c", "ps | grep -c httpd"]] {
             try KubectlModeTests.compare(onekube, command)
         }
     }
