@@ -136,4 +136,37 @@ struct KubectlModeUnitTests {
         #expect(KubectlQuantity.canonical(.string("1024Mi")) == "1Gi")
         #expect(KubectlQuantity.canonical(.string("1000k")) == "1M")
     }
+
+    /// describe endpoints on the object kubectl 1.32 described so (its output, verbatim).
+    @Test func describeEndpointsLayout() throws {
+        let endpoints = try Self.json(#"""
+            {"kind":"Endpoints","apiVersion":"v1","metadata":{"name":"web","namespace":"default","labels":{"app":"web"}},
+             "subsets":[{"notReadyAddresses":[{"ip":"10.249.0.2"},{"ip":"10.249.0.3"}],"ports":[{"name":"80-8080","port":8080,"protocol":"TCP"}]}]}
+            """#)
+        #expect(KubectlDescribeDeployment.endpoints(endpoints, events: []) == """
+            Name:         web
+            Namespace:    default
+            Labels:       app=web
+            Annotations:  <none>
+            Subsets:
+              Addresses:          <none>
+              NotReadyAddresses:  10.249.0.2,10.249.0.3
+              Ports:
+                Name     Port  Protocol
+                ----     ----  --------
+                80-8080  8080  TCP
+
+            Events:  <none>
+
+            """)
+    }
+
+    @Test func nodeRolesAndReplicaSetLists() {
+        #expect(KubectlDescribeNode.roleNames(["node-role.kubernetes.io/control-plane": "", "kubernetes.io/role": "worker", "x": "y"]) == ["control-plane", "worker"])
+        #expect(KubectlDescribeDeployment.replicaSetList([]) == "<none>")
+        let set = OrderedJSON.object([("metadata", .object([("name", .string("web-1"))])), ("spec", .object([("replicas", .int(2))])),
+                                      ("status", .object([("replicas", .int(1))]))])
+        #expect(KubectlDescribeDeployment.replicaSetList([set, set]) == "web-1 (1/2 replicas created), web-1 (1/2 replicas created)")
+        #expect(KubectlDescribeDeployment.intOrString(.string("25%")) == "25%" && KubectlDescribeDeployment.intOrString(.int(1)) == "1")
+    }
 }
