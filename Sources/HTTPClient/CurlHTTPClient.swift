@@ -33,6 +33,8 @@ public struct HTTPClientRequest: Sendable {
 public struct HTTPClientResponseHead: Sendable {
     public var status: Int
     public var headers: HTTPHeaderFields
+    /// The status line's reason phrase (`Not Found`; HTTP/2 has none).
+    public var reason = ""
 }
 
 public struct HTTPClientResponse: Sendable {
@@ -240,11 +242,13 @@ private final class TransferContext {
 
     func headerLine(_ raw: UnsafeRawBufferPointer) {
         var line = String(decoding: raw, as: UTF8.self)
-        while line.hasSuffix("\n") || line.hasSuffix("\r") { line.removeLast() }
+        // By scalars: "\r\n" is one Character, so hasSuffix("\n") never matched it.
+        while let last = line.unicodeScalars.last, last == "\n" || last == "\r" { line.unicodeScalars.removeLast() }
         if line.hasPrefix("HTTP/") {
             // A new response (after 100 Continue): start over.
             let parts = line.split(separator: " ", maxSplits: 2)
-            head = HTTPClientResponseHead(status: parts.count > 1 ? Int(parts[1]) ?? 0 : 0, headers: HTTPHeaderFields())
+            head = HTTPClientResponseHead(status: parts.count > 1 ? Int(parts[1]) ?? 0 : 0, headers: HTTPHeaderFields(),
+                                          reason: parts.count > 2 ? String(parts[2]) : "")
         } else if let colon = line.firstIndex(of: ":") {
             let name = String(line[..<colon])
             let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)

@@ -63,6 +63,24 @@ struct KubectlModeTests {
         #expect(completion.status == 0 && completion.stdout.hasPrefix("#!/bin/bash"))
     }
 
+    /// `create -f URL`: a manifest served on 127.0.0.1, and kubectl's words when the server says no.
+    @Test func manifestsFromURLs() throws {
+        let onekube = try OnekubeInstance()
+        let site = try TemporaryDirectory("onekube-manifests")
+        try FileManager.default.copyItem(atPath: Fixtures.packageRoot + "/Resources/examples/kubia-manual.yaml", toPath: site.path + "/kubia-manual.yaml")
+        let port = try freePort()
+        let server = try BackgroundProcess("python3", ["-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", site.path],
+                                           logPath: site.path + "/server.log")
+        defer { server.stop() }
+        let url = "http://127.0.0.1:\(port)/kubia-manual.yaml"
+        try waitUntil("the web server") { (try? Run.program("curl", ["-sf", url]))?.status == 0 }
+        let created = try onekube.onekube(["kubectl", "create", "-f", url], environment: ["KUBECONFIG": onekube.kubeconfigPath])
+        #expect(created.status == 0 && created.stdout == "pod/kubia-manual created\n", "\(created)")
+        try Self.compare(onekube, ["create", "-f", url])
+        try Self.compare(onekube, ["create", "-f", "http://127.0.0.1:\(port)/nosuch.yaml"])
+        try Self.compare(onekube, ["delete", "-f", "http://127.0.0.1:\(try freePort())/refused.yaml"])
+    }
+
     static let rc = """
         apiVersion: v1
         kind: ReplicationController

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPClient
 import Platform
 import Yams
 
@@ -18,6 +19,10 @@ struct KubectlManifests {
                 documents += try parse(String(decoding: data, as: UTF8.self), source: "STDIN")
                 continue
             }
+            if path.hasPrefix("http://") || path.hasPrefix("https://") {
+                documents += try parse(try fetch(path), source: path)
+                continue
+            }
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
                 throw KubectlError.message("error: the path \"\(path)\" does not exist")
@@ -35,6 +40,22 @@ struct KubectlManifests {
             }
         }
         return documents
+    }
+
+    /// A manifest from a URL, with kubectl's words when the server says no.
+    static func fetch(_ url: String) throws -> String {
+        let response: HTTPClientResponse
+        do {
+            response = try CurlHTTPClient.shared.sendBlocking(HTTPClientRequest(url: url, stallTimeout: 30, connectTimeout: 10))
+        } catch {
+            // kubectl's words when nothing answers (it reads the URL as it would a server).
+            let host = URL(string: url).map { "\($0.host ?? ""):\($0.port ?? ($0.scheme == "https" ? 443 : 80))" } ?? url
+            throw KubectlError.message("The connection to the server \(host) was refused - did you specify the right host or port?")
+        }
+        guard response.status == 200 else {
+            throw KubectlError.message("error: unable to read URL \"\(url)\", server reported \(response.status) \(response.head.reason), status code=\(response.status)")
+        }
+        return String(decoding: response.body, as: UTF8.self)
     }
 
     static func parse(_ text: String, source: String) throws -> [Document] {
