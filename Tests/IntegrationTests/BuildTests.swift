@@ -148,6 +148,12 @@ struct BuildTests {
         #expect(((config["Healthcheck"] as? [String: Any])?["Test"] as? [String]) == ["CMD", "/bin/busybox", "true"], "\(config)")
         // busybox and msg (two COPY --from), the files, the RUN: nothing of the first stage's RUN.
         #expect(((image["RootFS"] as? [String: Any])?["Layers"] as? [String])?.count == 4, "\(image)")
+
+        // --target stops after the named stage (the real CLI this time).
+        let tools = try Self.build(onekube, .real, ["-f", "Dockerfile.multi", "--target", "tools", "-t", "tools", "."], in: context)
+        #expect(tools.status == 0, "\(tools)")
+        #expect(tools.stdout.contains("Step 3/16 : RUN") && !tools.stdout.contains("Step 4/16"), "\(tools)")
+        #expect(try onekube.docker(["run", "--rm", "tools", "/bin/busybox", "cat", "/out/msg"]).stdout == "from-the-first-stage\n")
         try Self.expectNothingLeft(onekube, .builtIn)
     }
 
