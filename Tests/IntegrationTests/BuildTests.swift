@@ -315,4 +315,27 @@ struct BuildTests {
         #expect(try Self.build(onekube, .builtIn, ["-t", "kubia", "."], in: context).status == 0)
         try Self.expectNothingLeft(onekube, .builtIn)
     }
+
+    @Test(arguments: DockerClientKind.allCases)
+    func fromPullsTheBaseImageAndRunUsesItsShell(client: DockerClientKind) throws {
+        let images = try ContainerRegistry()
+        let onekube = try images.instance()
+        let scratch = try TemporaryDirectory("onekube-build")
+        let context = try scratch.sub("context")
+        try Self.write("""
+            FROM busybox
+            ENV GREETING=hello
+            RUN echo "$GREETING from $(cat /etc/hostname | wc -c) bytes of hostname" > /greeting && rm -rf /tmp
+            CMD ["cat", "/greeting"]
+            """, to: context + "/Dockerfile")
+        let built = try Self.build(onekube, client, ["-t", "greeter", "."], in: context)
+        #expect(built.status == 0, "\(built)\n\(onekube.daemonLog)")
+        #expect(built.stdout.contains("Step 1/4 : FROM busybox\n"), "\(built)")
+        #expect(built.stdout.contains("Status: Downloaded newer image for busybox:latest"), "\(built)")
+        let run = try onekube.docker(client, ["run", "--rm", "greeter"])
+        #expect(run.stdout == "hello from 13 bytes of hostname\n", "\(run)")
+        // The RUN's rm of a directory of the base image is a whiteout in its layer.
+        #expect(try onekube.docker(client, ["run", "--rm", "greeter", "ls", "/tmp"]).status != 0)
+        #expect(try onekube.docker(client, ["run", "--rm", "busybox", "ls", "-d", "/tmp"]).status == 0)
+    }
 }
