@@ -338,4 +338,39 @@ struct BuildTests {
         #expect(try onekube.docker(client, ["run", "--rm", "greeter", "ls", "/tmp"]).status != 0)
         #expect(try onekube.docker(client, ["run", "--rm", "busybox", "ls", "-d", "/tmp"]).status == 0)
     }
+
+    @Test func addFetchesAURLAndCachesItByContent() throws {
+        let scratch = try TemporaryDirectory("onekube-build")
+        let context = try Self.offlineKubia(in: scratch)
+        let served = try scratch.sub("served")
+        try Self.write("first\n", to: served + "/hello.txt")
+        let port = try freePort()
+        let server = try BackgroundProcess("python3", ["-m", "http.server", "--bind", "127.0.0.1", "--directory", served, String(port)],
+                                           logPath: scratch.path + "/http.log")
+        defer { server.stop() }
+        try waitUntil("the HTTP server on 127.0.0.1:\(port)") {
+            (try? Run.program("curl", ["-sf", "--max-time", "1", "127.0.0.1:\(port)/hello.txt"]))?.status == 0
+        }
+        try Self.write("""
+            FROM scratch
+            COPY busybox /bin/busybox
+            ADD http://127.0.0.1:\(port)/hello.txt /data/
+            CMD ["/bin/busybox", "sh", "-c", "/bin/busybox stat -c '%a' /data/hello.txt; /bin/busybox cat /data/hello.txt"]
+            """, to: context + "/Dockerfile.url")
+        let onekube = try OnekubeInstance()
+        let first = try Self.build(onekube, .builtIn, ["-f", "Dockerfile.url", "-t", "fetched", "."], in: context)
+        #expect(first.status == 0, "\(first)\n\(onekube.daemonLog)")
+        #expect(try onekube.docker(["run", "--rm", "fetched"]).stdout == "600\nfirst\n")
+        #expect(Self.cachedSteps(try Self.build(onekube, .builtIn, ["-f", "Dockerfile.url", "-t", "fetched", "."], in: context).stdout) == [2, 3, 4])
+
+        // A changed file at the URL is a changed ADD.
+        try Self.write("second\n", to: served + "/hello.txt")
+        let changed = try Self.build(onekube, .builtIn, ["-f", "Dockerfile.url", "-t", "fetched", "."], in: context)
+        #expect(Self.cachedSteps(changed.stdout) == [2], "\(changed)")
+        #expect(try onekube.docker(["run", "--rm", "fetched"]).stdout == "600\nsecond\n")
+
+        try Self.write("FROM scratch\nADD http://127.0.0.1:\(port)/missing.txt /\n", to: context + "/Dockerfile.missing-url")
+        let missing = try Self.build(onekube, .builtIn, ["-f", "Dockerfile.missing-url", "."], in: context)
+        #expect(missing.status == 1 && missing.stderr.contains("ADD failed: failed to GET http://127.0.0.1:\(port)/missing.txt with status 404"), "\(missing)")
+    }
 }
