@@ -84,3 +84,19 @@ extension ImageService {
         return try store.image(imageID) ?? record
     }
 }
+
+extension ImageService {
+    /// `docker builder prune`: the build cache goes, then every layer and blob no image uses.
+    /// Returns the cached step images forgotten and the bytes of layer content freed.
+    public func pruneBuildCache() throws -> (deleted: [Digest], reclaimed: Int64) {
+        let deleted = try store.clearBuildCache()
+        let live = try store.referencedChains()
+        var reclaimed: Int64 = 0
+        for chain in layers.allChainIDs() where !live.contains(chain) {
+            reclaimed += (try? layers.size(chain)) ?? 0
+            try layers.delete(chain)
+        }
+        try collectBlobs()
+        return (deleted, reclaimed)
+    }
+}

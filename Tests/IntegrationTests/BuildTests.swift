@@ -373,4 +373,24 @@ struct BuildTests {
         let missing = try Self.build(onekube, .builtIn, ["-f", "Dockerfile.missing-url", "."], in: context)
         #expect(missing.status == 1 && missing.stderr.contains("ADD failed: failed to GET http://127.0.0.1:\(port)/missing.txt with status 404"), "\(missing)")
     }
+
+    @Test(arguments: DockerClientKind.allCases)
+    func builderPruneFreesTheCacheAndItsLayers(client: DockerClientKind) throws {
+        let scratch = try TemporaryDirectory("onekube-build")
+        let context = try Self.offlineKubia(in: scratch)
+        let onekube = try OnekubeInstance()
+        #expect(try Self.build(onekube, client, ["-t", "kubia", "."], in: context).status == 0)
+        #expect(try onekube.docker(client, ["rmi", "kubia"]).status == 0)
+        let layers = onekube.dataDirectory + "/layers"
+        #expect(!(try FileManager.default.contentsOfDirectory(atPath: layers)).isEmpty, "the cache keeps the layers of the removed image")
+
+        let prune = try onekube.docker(client, ["builder", "prune", "-f"])
+        #expect(prune.status == 0, "\(prune)")
+        #expect(prune.stdout.hasPrefix("Deleted build cache objects:\nsha256:"), "\(prune)")
+        #expect(prune.stdout.contains("\n\nTotal reclaimed space: ") && prune.stdout.hasSuffix("MB\n"), "\(prune)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: layers).isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: onekube.dataDirectory + "/blobs/sha256").isEmpty)
+        let rebuilt = try Self.build(onekube, client, ["-t", "kubia", "."], in: context)
+        #expect(rebuilt.status == 0 && Self.cachedSteps(rebuilt.stdout).isEmpty, "\(rebuilt)")
+    }
 }
