@@ -127,12 +127,13 @@ extension BuildSession {
                 (name, options.buildArgs[name] ?? value ?? metaArguments[name] ?? "")
             }
             summary = "ARG " + declared.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
-            change = { stage in
-                for (name, value) in declared {
-                    stage.arguments.removeAll { $0.0 == name }
-                    stage.arguments.append((name, value))
-                }
+            // The values live in the build, not in the image: they apply whether or not the step
+            // comes from the cache.
+            for (name, value) in declared {
+                stage.arguments.removeAll { $0.0 == name }
+                stage.arguments.append((name, value))
             }
+            change = { _ in }
         case "ONBUILD":
             let trigger = instruction.arguments
             summary = "ONBUILD " + trigger

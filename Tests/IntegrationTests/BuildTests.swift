@@ -154,6 +154,10 @@ struct BuildTests {
         #expect(tools.status == 0, "\(tools)")
         #expect(tools.stdout.contains("Step 3/16 : RUN") && !tools.stdout.contains("Step 4/16"), "\(tools)")
         #expect(try onekube.docker(["run", "--rm", "tools", "/bin/busybox", "cat", "/out/msg"]).stdout == "from-the-first-stage\n")
+
+        // `docker image build -q` prints only the ID (here the cached one of the full build).
+        let quiet = try onekube.docker(["image", "build", "-q", "-f", context + "/Dockerfile.multi", "--build-arg", "GREETING=hi", context])
+        #expect(quiet.status == 0 && quiet.stdout == "\(image["Id"] as? String ?? "?")\n", "\(quiet) \(image["Id"] ?? "")")
         try Self.expectNothingLeft(onekube, .builtIn)
     }
 
