@@ -31,6 +31,8 @@ struct PushTests {
         let object = try #require(try json(inspect.stdout) as? [String: Any])
         #expect(object["Digest"] as? String == digest, "\(inspect)")
         #expect((object["Layers"] as? [String])?.count == 3, "\(inspect)")
+        let local = try onekube.docker(client, ["image", "inspect", "-f", "{{json .RepoDigests}}", target])
+        #expect(local.stdout.contains("\(target)@\(digest)"), "the pushed image knows its digest: \(local)")
         let copy = try Run.program("skopeo", ["copy", "--quiet", "--src-tls-verify=false", "docker://\(target):latest", "oci:\(scratch.path)/copied:latest"])
         #expect(copy.status == 0, "\(copy)")
 
