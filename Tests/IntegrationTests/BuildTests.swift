@@ -71,7 +71,6 @@ struct BuildTests {
         let imageID = String(successLine.dropFirst("Successfully built ".count))
         #expect(imageID.count == 12, "\(built)")
         #expect(lines.contains("Successfully tagged kubia:latest"), "\(built)")
-        if client == .real { #expect(built.stderr.contains("DEPRECATED: The legacy builder is deprecated"), "\(built)") }
 
         let images = try onekube.docker(client, ["images"])
         #expect(images.stdout.contains("kubia        latest    \(imageID)"), "\(images)")
