@@ -342,6 +342,16 @@ struct BuildTests {
         // The RUN's rm of a directory of the base image is a whiteout in its layer.
         #expect(try onekube.docker(client, ["run", "--rm", "greeter", "ls", "/tmp"]).status != 0)
         #expect(try onekube.docker(client, ["run", "--rm", "busybox", "ls", "-d", "/tmp"]).status == 0)
+
+        // Pushed, its manifest labels the pulled OCI layer and its own alike.
+        let target = "\(images.registry.host)/luksa/greeter"
+        #expect(try onekube.docker(client, ["tag", "greeter", target]).status == 0)
+        #expect(try onekube.docker(client, ["push", target]).status == 0)
+        let raw = try Run.checked("skopeo", ["inspect", "--raw", "--tls-verify=false", "docker://\(target):latest"]).stdout
+        let manifest = try #require(try json(raw) as? [String: Any], "\(raw)")
+        #expect(manifest["mediaType"] as? String == "application/vnd.docker.distribution.manifest.v2+json", "\(raw)")
+        let types = Set(((manifest["layers"] as? [[String: Any]]) ?? []).compactMap { $0["mediaType"] as? String })
+        #expect(types == ["application/vnd.docker.image.rootfs.diff.tar.gzip"], "\(raw)")
     }
 
     @Test func addFetchesAURLAndCachesItByContent() throws {
