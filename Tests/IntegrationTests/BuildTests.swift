@@ -64,8 +64,15 @@ struct BuildTests {
         #expect(lines.first?.hasPrefix("Sending build context to Docker daemon  ") == true, "\(built)")
         #expect(lines.contains("Step 1/6 : FROM scratch"), "\(built)")
         #expect(lines.contains("Step 3/6 : RUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]"), "\(built)")
-        #expect(lines.contains { $0.hasPrefix(" ---> Running in ") }, "\(built)")
-        #expect(lines.contains { $0.hasPrefix(" ---> Removed intermediate container ") }, "\(built)")
+        // A metadata step shows its intermediate container as the legacy builder does (the book's transcript).
+        let entrypoint = try #require(lines.firstIndex(of: "Step 6/6 : ENTRYPOINT [\"/bin/sh\", \"/app.sh\"]"), "\(built)")
+        let container = String(lines[entrypoint + 1].dropFirst(" ---> Running in ".count))
+        #expect(lines[entrypoint + 1].hasPrefix(" ---> Running in ") && container.count == 12, "\(built)")
+        #expect(lines[entrypoint + 2] == " ---> Removed intermediate container \(container)", "\(built)")
+        #expect(lines[entrypoint + 3].hasPrefix(" ---> ") && lines[entrypoint + 3].count == 18, "\(built)")
+        // ADD shows only the new ID.
+        let add = try #require(lines.firstIndex(of: "Step 4/6 : ADD app.sh /app.sh"), "\(built)")
+        #expect(lines[add + 1].count == 18 && lines[add + 2].hasPrefix("Step 5/6"), "\(built)")
         #expect(Self.cachedSteps(built.stdout).isEmpty, "\(built)")
         let successLine = try #require(lines.first { $0.hasPrefix("Successfully built ") }, "\(built)")
         let imageID = String(successLine.dropFirst("Successfully built ".count))
