@@ -108,7 +108,7 @@ let package = Package(
         ]),
         // docker build (Dockerfile, layers from overlay upper dirs, build cache), save and load.
         .target(name: "ImageBuilder", dependencies: [
-            "Images", "ContainerRuntime", "Platform", "CArchive", "CLinux", "CZlib",
+            "Images", "ContainerRuntime", "Platform", "HTTPClient", "CArchive", "CLinux", "CZlib",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "DockerAPI", dependencies: [

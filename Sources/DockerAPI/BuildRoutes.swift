@@ -89,4 +89,13 @@ extension DockerAPI {
         }
         return object.compactMapValues { $0 as? String }
     }
+
+    /// `POST /build/prune` (`docker builder prune`): the legacy builder's cache is all one kind,
+    /// so `all` and `filters` change nothing.
+    func pruneBuildCache() throws -> HTTPServerResponse {
+        let (deleted, reclaimed) = try images.pruneBuildCache()
+        return DockerResponse.json(.object([
+            ("CachesDeleted", .array(deleted.map { .string($0.description) })), ("SpaceReclaimed", .int(reclaimed)),
+        ]))
+    }
 }

@@ -72,6 +72,7 @@ public final class DockerAPI: HTTPResponder {
             case (.POST, "/images/create"): return await pull(request)
             case (.GET, "/images/json"): return try listImages(request)
             case (.POST, "/build"): return await build(request)
+            case (.POST, "/build/prune"): return try pruneBuildCache()
             case (.GET, "/images/get"): return try saveImages(request.query.all("names"))
             case (.POST, "/images/load"): return await loadImages(request)
             case (.POST, "/auth"): return try await login(request)

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import HTTPClient
 import Images
 import Platform
 
@@ -13,10 +14,14 @@ extension BuildSession {
         guard words.count >= 2, let destinationWord = words.last else {
             throw OnekubeError(.invalidArgument, "Dockerfile parse error line \(instruction.line): \(keyword) requires at least two arguments")
         }
-        let sourceWords = Array(words.dropLast())
-        if keyword == "ADD", sourceWords.contains(where: { $0.hasPrefix("http://") || $0.hasPrefix("https://") }) {
-            throw OnekubeError(.unsupported, "ADD failed: downloading URLs is not supported by onekube; fetch the file into the build context")
+        let isURL = { (word: String) in keyword == "ADD" && (word.hasPrefix("http://") || word.hasPrefix("https://")) }
+        let sourceWords = Array(words.dropLast()).filter { !isURL($0) }
+        // ADD of a URL: fetched on every build, cached by its content like a local file.
+        var fetched: [CopySource] = []
+        for url in words.dropLast() where isURL(url) {
+            fetched.append(try await download(url))
         }
+        let downloads = fetched
 
         var fromMount: OverlayMount?
         defer { fromMount?.unmount() }
@@ -43,7 +48,7 @@ extension BuildSession {
         let root = sourceRoot
         // Walking and hashing the files is blocking work: off the cooperative threads.
         let (sources, checksum) = try await onDedicatedThread(name: "onekube-copy") {
-            let sources = try CopySources.resolve(sourceWords, root: root, instruction: keyword)
+            let sources = try (sourceWords.isEmpty ? [] : CopySources.resolve(sourceWords, root: root, instruction: keyword)) + downloads
             return (sources, try CopySources.checksum(sources))
         }
         let workingDir = stage.containerConfig.WorkingDir ?? "/"
@@ -78,6 +83,24 @@ extension BuildSession {
         }
     }
 
+    /// Fetches an ADD URL into the build's work directory (mode 0600, as docker leaves it).
+    private func download(_ url: String) async throws -> CopySource {
+        let response: HTTPClientResponse
+        do {
+            response = try await CurlHTTPClient.shared.send(HTTPClientRequest(url: url))
+        } catch {
+            throw OnekubeError(.unavailable, "ADD failed: failed to GET \(url)", cause: "\(error)")
+        }
+        guard response.status == 200 else {
+            throw OnekubeError(.unavailable, "ADD failed: failed to GET \(url) with status \(response.status)")
+        }
+        let path = URLComponents(string: url)?.path ?? ""
+        let name = path.split(separator: "/").last.map(String.init) ?? "download"
+        let file = try scratchDirectory("download") + "/" + name
+        try FileSystem.writeAtomically(file, response.body, mode: 0o600)
+        return CopySource(path: file, relative: name, isDirectory: false, downloaded: true)
+    }
+
     /// Docker's destination rules: into a directory when the destination ends with `/` or is one
     /// already, else to that very path; a source directory's contents go into the destination;
     /// ADD unpacks local archives into it.
@@ -86,7 +109,7 @@ extension BuildSession {
             try copier.copy(from: source.path, to: destination)
             return
         }
-        if extractArchives && TarExtractor.isArchive(source.path) {
+        if extractArchives && !source.downloaded && TarExtractor.isArchive(source.path) {
             try copier.makeDirectories(destination)
             let owner = copier.owner
             try TarExtractor.extract(file: source.path, into: copier.hostPath(destination),

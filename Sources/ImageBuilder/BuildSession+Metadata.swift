@@ -1,3 +1,4 @@
+import ContainerRuntime
 import Foundation
 import Images
 import Platform
@@ -127,12 +128,13 @@ extension BuildSession {
                 (name, options.buildArgs[name] ?? value ?? metaArguments[name] ?? "")
             }
             summary = "ARG " + declared.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
-            change = { stage in
-                for (name, value) in declared {
-                    stage.arguments.removeAll { $0.0 == name }
-                    stage.arguments.append((name, value))
-                }
+            // The values live in the build, not in the image: they apply whether or not the step
+            // comes from the cache.
+            for (name, value) in declared {
+                stage.arguments.removeAll { $0.0 == name }
+                stage.arguments.append((name, value))
             }
+            change = { _ in }
         case "ONBUILD":
             let trigger = instruction.arguments
             summary = "ONBUILD " + trigger
@@ -142,8 +144,23 @@ extension BuildSession {
         }
         try await perform(&stage, key: summary, createdBy: "/bin/sh -c #(nop)  \(summary)") { next in
             try change(&next)
+            try await commitContainer(for: next, comment: summary)
             return nil
         }
+    }
+
+    /// The legacy builder commits a metadata step from a container it creates and never starts
+    /// (` ---> Running in …`, ` ---> Removed intermediate container …`): onekube does the same, so
+    /// the output is docker's.
+    func commitContainer(for stage: BuildStage, comment: String) async throws {
+        let record = try builder.createBuildContainer(ContainerConfiguration(
+            image: stage.imageID, imageID: stage.imageID, layers: stage.layers.map { images.layers.path($0.chainID) },
+            args: stage.shell + ["#(nop) ", comment], env: stage.environment, workingDir: stage.containerConfig.WorkingDir ?? "",
+            user: stage.containerConfig.User ?? "", hostname: ""))
+        let shortID = String(record.id.prefix(12))
+        say(" ---> Running in \(shortID)\n")
+        try await builder.removeBuildContainer(record.id)
+        say(" ---> Removed intermediate container \(shortID)\n")
     }
 
     static func jsonArray(_ words: [String]) -> String {

@@ -52,16 +52,9 @@ final class BuildSession: @unchecked Sendable {
                                                       line: (instructions.last?.line ?? 0) + 1, original: "LABEL " + text))
         }
         totalSteps = instructions.count
-        var targetReached = false
         for instruction in instructions {
-            if targetReached && instruction.keyword != "FROM" { continue }
-            if instruction.keyword == "FROM" {
-                if targetReached { break }
-                if let target = options.target, let last = stages.last, last.name == target {
-                    targetReached = true
-                    break
-                }
-            }
+            // `--target`: the build ends where the next stage would begin.
+            if instruction.keyword == "FROM", let target = options.target, stages.last?.name == target { break }
             step += 1
             say("Step \(step)/\(totalSteps) : \(instruction.original)\n")
             try await dispatch(instruction)

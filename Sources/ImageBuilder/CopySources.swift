@@ -9,6 +9,8 @@ struct CopySource: Sendable {
     /// Its path relative to the root.
     var relative: String
     var isDirectory: Bool
+    /// Fetched by ADD from a URL (never unpacked).
+    var downloaded = false
 }
 
 enum CopySources {

@@ -60,10 +60,11 @@ extension ImageService {
             throw OnekubeError(.invalidArgument, "invalid image config", cause: "\(error)")
         }
         let imageID = Digest.sha256(of: configBytes)
+        let (manifestType, configType, layers) = Self.manifestFlavor(layers)
         let manifest = OrderedJSON.object([
             ("schemaVersion", .int(2)),
-            ("mediaType", .string(MediaType.dockerManifest)),
-            ("config", .object([("mediaType", .string(MediaType.dockerConfig)), ("size", .int(Int64(configBytes.count))),
+            ("mediaType", .string(manifestType)),
+            ("config", .object([("mediaType", .string(configType)), ("size", .int(Int64(configBytes.count))),
                                 ("digest", .string(imageID.description))])),
             ("layers", .array(layers.map { layer in
                 .object([("mediaType", .string(layer.mediaType)), ("size", .int(layer.compressedSize)),
@@ -76,11 +77,48 @@ extension ImageService {
         try content.write(manifestBytes, digest: manifestDigest)
         let record = ImageRecord(
             id: imageID, configBytes: configBytes, config: config, manifestDigest: manifestDigest,
-            manifestMediaType: MediaType.dockerManifest, layers: layers, size: layers.reduce(0) { $0 + $1.size },
+            manifestMediaType: manifestType, layers: layers, size: layers.reduce(0) { $0 + $1.size },
             created: config.createdSeconds, tags: [], repoDigests: [], lastTagTime: nil)
         let named = tags.compactMap { reference in reference.tag.map { reference.withTag($0).description } }
         try store.save(record, blobs: [imageID, manifestDigest] + layers.map(\.blob), tag: named.first, repoDigest: nil)
         for name in named.dropFirst() { try store.tag(name, imageID: imageID) }
         return try store.image(imageID) ?? record
+    }
+}
+
+extension ImageService {
+    /// A Docker v2 manifest unless a layer is zstd, which only OCI can name; the layers' media
+    /// types are relabelled to the chosen format (a gzip tar is the same bytes in both), since a
+    /// built image mixes pulled OCI layers with its own.
+    static func manifestFlavor(_ layers: [LayerRecord]) -> (manifest: String, config: String, layers: [LayerRecord]) {
+        let oci = layers.contains { MediaType.layerCompression($0.mediaType) == .zstd }
+        let relabelled = layers.map { layer -> LayerRecord in
+            var layer = layer
+            switch (MediaType.layerCompression(layer.mediaType), oci) {
+            case (.gzip?, true) where layer.mediaType == MediaType.dockerLayerGzip: layer.mediaType = MediaType.ociLayerGzip
+            case (.gzip?, false) where layer.mediaType == MediaType.ociLayerGzip: layer.mediaType = MediaType.dockerLayerGzip
+            case (MediaType.Compression.none?, false) where layer.mediaType == MediaType.ociLayer:
+                layer.mediaType = "application/vnd.docker.image.rootfs.diff.tar"
+            default: break
+            }
+            return layer
+        }
+        return oci ? (MediaType.ociManifest, MediaType.ociConfig, relabelled) : (MediaType.dockerManifest, MediaType.dockerConfig, relabelled)
+    }
+}
+
+extension ImageService {
+    /// `docker builder prune`: the build cache goes, then every layer and blob no image uses.
+    /// Returns the cached step images forgotten and the bytes of layer content freed.
+    public func pruneBuildCache() throws -> (deleted: [Digest], reclaimed: Int64) {
+        let deleted = try store.clearBuildCache()
+        let live = try store.referencedChains()
+        var reclaimed: Int64 = 0
+        for chain in layers.allChainIDs() where !live.contains(chain) {
+            reclaimed += (try? layers.size(chain)) ?? 0
+            try layers.delete(chain)
+        }
+        try collectBlobs()
+        return (deleted, reclaimed)
     }
 }

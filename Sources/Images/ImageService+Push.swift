@@ -68,6 +68,8 @@ extension ImageService {
         }
         let manifest = try content.read(manifestDigest)
         let digest = try await client.putManifest(manifest, mediaType: mediaType, tag: tag)
+        // As docker does, the image now knows its digest in that repository.
+        try store.addRepoDigest(reference.withDigest(digest).description, imageID: image.id)
         progress(.pushed(tag: tag, digest: digest, size: manifest.count))
     }
 

@@ -30,6 +30,15 @@ extension ImageStore {
                     .integer(Int64(Date().timeIntervalSince1970))])
     }
 
+    /// Forgets every cached build step; returns the image IDs they recorded.
+    public func clearBuildCache() throws -> [Digest] {
+        try db.transaction { conn in
+            let ids = try conn.query("SELECT DISTINCT image_id FROM build_cache").compactMap { $0[0].string.flatMap { try? Digest(parsing: $0) } }
+            _ = try conn.run("DELETE FROM build_cache")
+            return ids
+        }
+    }
+
     /// Layers the build cache keeps alive (garbage collection must not take them).
     func buildCacheLayers() throws -> [LayerRecord] {
         try db.query("SELECT layers FROM build_cache").flatMap { row in

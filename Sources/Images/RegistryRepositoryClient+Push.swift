@@ -33,7 +33,7 @@ extension RegistryRepositoryClient {
     }
 
     /// Uploads a blob from a file in chunks, reporting the bytes sent.
-    public func uploadBlob(path: String, digest: Digest, size: Int64, chunkSize: Int = 8 << 20,
+    public func uploadBlob(path: String, digest: Digest, size: Int64, chunkSize: Int = 32 << 20,
                            progress: (Int64) -> Void) async throws {
         let (started, startedBody) = try await pushRequest("POST", "\(endpoint.baseURL)/v2/\(repository)/blobs/uploads/")
         guard started.status == 202, var location = started.headers["Location"]?.trimmingCharacters(in: .whitespacesAndNewlines) else {
@@ -56,7 +56,7 @@ extension RegistryRepositoryClient {
             var headers = HTTPHeaderFields()
             headers.append("Content-Type", "application/octet-stream")
             headers.append("Content-Range", "\(offset)-\(offset + Int64(filled) - 1)")
-            let (patched, patchedBody) = try await pushRequest("PATCH", absolute(location), headers: headers, body: Array(chunk[0..<filled]))
+            let (patched, patchedBody) = try await pushRequest("PATCH", absolute(location), headers: headers, body: filled == chunk.count ? chunk : Array(chunk[0..<filled]))
             guard patched.status == 202, let next = patched.headers["Location"]?.trimmingCharacters(in: .whitespacesAndNewlines) else {
                 throw RegistryFailure.forBlob(status: patched.status, body: patchedBody.errorBody, digest: digest)
             }

@@ -31,6 +31,8 @@ struct PushTests {
         let object = try #require(try json(inspect.stdout) as? [String: Any])
         #expect(object["Digest"] as? String == digest, "\(inspect)")
         #expect((object["Layers"] as? [String])?.count == 3, "\(inspect)")
+        let local = try onekube.docker(client, ["image", "inspect", "-f", "{{json .RepoDigests}}", target])
+        #expect(local.stdout.contains("\(target)@\(digest)"), "the pushed image knows its digest: \(local)")
         let copy = try Run.program("skopeo", ["copy", "--quiet", "--src-tls-verify=false", "docker://\(target):latest", "oci:\(scratch.path)/copied:latest"])
         #expect(copy.status == 0, "\(copy)")
 
@@ -52,6 +54,8 @@ struct PushTests {
         try waitUntil("the pulled kubia to answer on 127.0.0.1:\(port)") {
             (try? Run.program("curl", ["-s", "--max-time", "2", "127.0.0.1:\(port)"]))?.stdout == "You've hit \(shortID)\n"
         }
+        // httpd ignores SIGTERM: removed now, it does not hold up the daemon's stop for 10 s.
+        #expect(try clean.docker(client, ["rm", "-f", shortID]).status == 0)
 
         let unknown = try onekube.docker(client, ["push", "\(registry.host)/luksa/nope"])
         #expect(unknown.status == 1, "\(unknown)")

@@ -98,3 +98,35 @@ struct DockerBuild: ParsableCommand {
         return OrderedJSON.object(pairs).serialized()
     }
 }
+
+/// `docker builder prune`: `POST /build/prune`, reported as the docker CLI reports it.
+struct DockerBuilder: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "builder", abstract: "Manage builds", subcommands: [DockerBuilderPrune.self])
+}
+
+struct DockerBuilderPrune: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "prune", abstract: "Remove build cache")
+
+    @OptionGroup var global: DockerGlobalOptions
+    @Flag(name: [.short, .customLong("all")], help: "Remove all unused build cache, not just dangling ones") var all = false
+    @Flag(name: [.short, .customLong("force")], help: "Do not prompt for confirmation") var force = false
+
+    func run() throws {
+        try dockerRun {
+            if !force {
+                Console.out("WARNING! This will remove all dangling build cache. Are you sure you want to continue? [y/N] ")
+                let answer = readLine() ?? ""
+                guard answer.lowercased().hasPrefix("y") else { return }
+            }
+            let response = try global.client.request("POST", "/build/prune", query: all ? [("all", "1")] : [])
+            guard response.isSuccess else { throw DockerClient.daemonError(response) }
+            let report = try response.json()
+            var output = ""
+            if case .array(let deleted)? = report["CachesDeleted"], !deleted.isEmpty {
+                output = "Deleted build cache objects:\n" + deleted.compactMap { $0.stringValue.map { $0 + "\n" } }.joined()
+            }
+            output += "\nTotal reclaimed space: \(HumanSize.decimal(report["SpaceReclaimed"]?.intValue ?? 0))\n"
+            Console.out(output)
+        }
+    }
+}

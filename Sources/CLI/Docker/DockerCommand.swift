@@ -13,7 +13,7 @@ struct DockerCommand: ParsableCommand {
         subcommands: [DockerRun.self, DockerCreate.self, DockerStart.self, DockerPs.self, DockerLogs.self, DockerExec.self,
                       DockerStop.self, DockerKill.self, DockerRestart.self, DockerRm.self, DockerWait.self, DockerAttach.self,
                       DockerPull.self, DockerImages.self, DockerImage.self, DockerRmi.self, DockerTag.self,
-                      DockerBuild.self, DockerSave.self, DockerLoad.self, DockerPush.self, DockerLogin.self, DockerLogout.self,
+                      DockerBuild.self, DockerSave.self, DockerLoad.self, DockerPush.self, DockerLogin.self, DockerLogout.self, DockerBuilder.self,
                       DockerInspect.self, DockerVersion.self, DockerInfo.self])
 
     /// Parses and runs like the docker CLI: usage errors print docker's hint and exit 125.

@@ -133,7 +133,8 @@ enum DockerImageList {
 struct DockerImage: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "image", abstract: "Manage images",
-        subcommands: [DockerImageInspect.self, DockerImageLs.self, DockerPull.self, DockerImageRm.self, DockerTag.self])
+        subcommands: [DockerImageInspect.self, DockerImageLs.self, DockerPull.self, DockerImageRm.self, DockerTag.self,
+                      DockerBuild.self, DockerSave.self, DockerLoad.self, DockerPush.self])
 }
 
 struct DockerImageLs: ParsableCommand {
