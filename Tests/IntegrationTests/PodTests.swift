@@ -283,9 +283,12 @@ struct PodTests {
 
         try onekube.start(["--registry-mirror", "http://\(images.registry.host)"])
         try waitUntil(timeout: 60, "the same pods running again") { try Self.readyPods(onekube, "app=kubia").sorted() == pods.sorted() }
+        // The status read Ready before the stop too: what counts is each pod answering again.
         for pod in pods {
-            let ip = try Self.jsonpath(onekube, ["get", "pod", pod, "-o", "jsonpath={.status.podIP}"])
-            #expect(Self.curl("\(ip):8080") == "You've hit \(pod)\n")
+            try waitUntil(timeout: 30, "\(pod) answering") {
+                let ip = try Self.jsonpath(onekube, ["get", "pod", pod, "-o", "jsonpath={.status.podIP}"])
+                return Self.curl("\(ip):8080") == "You've hit \(pod)\n"
+            }
         }
 
         // After kill -9, the next start removes what the pods left and runs them again.
