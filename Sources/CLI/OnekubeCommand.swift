@@ -28,7 +28,9 @@ public enum CLIEntry {
         let invokedAs = arguments.first.map { $0.split(separator: "/").last.map(String.init) ?? $0 } ?? "onekube"
         let rest = Array(arguments.dropFirst())
         if invokedAs == "kubectl" {
-            await KubectlCommand.main(rest)
+            await KubectlCommand.main(KubectlArguments.movingGlobalOptions(rest))
+        } else if rest.first == "kubectl" {
+            await OnekubeCommand.main(["kubectl"] + KubectlArguments.movingGlobalOptions(Array(rest.dropFirst())))
         } else if invokedAs == "docker" {
             DockerCommand.runAsDocker(rest)
         } else if rest.first == "docker" {

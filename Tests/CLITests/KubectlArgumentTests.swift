@@ -48,4 +48,12 @@ struct KubectlArgumentTests {
         #expect(throws: (any Error).self) { try KubectlCommand.parseAsRoot(["scale", "rc", "kubia", "--replicas=three"]) }
         #expect(throws: (any Error).self) { try KubectlCommand.parseAsRoot(["nosuchcommand"]) }
     }
+
+    @Test func globalFlagsMayComeFirst() {
+        #expect(KubectlArguments.movingGlobalOptions(["-n", "kube-system", "get", "pods"]) == ["get", "pods", "-n", "kube-system"])
+        #expect(KubectlArguments.movingGlobalOptions(["--kubeconfig=/k", "--context", "c", "exec", "p", "--", "ls", "-n"])
+                == ["exec", "p", "--kubeconfig=/k", "--context", "c", "--", "ls", "-n"])
+        #expect(KubectlArguments.movingGlobalOptions(["-nkube-system", "get", "pods"]) == ["get", "pods", "-nkube-system"])
+        #expect(KubectlArguments.movingGlobalOptions(["get", "pods", "-n", "x"]) == ["get", "pods", "-n", "x"])
+    }
 }

@@ -81,6 +81,26 @@ struct KubectlModeTests {
         try Self.compare(onekube, ["delete", "-f", "http://127.0.0.1:\(try freePort())/refused.yaml"])
     }
 
+    /// A kubeconfig with a wrong token: each client says the same thing and exits 1 (kubectl with a
+    /// cold discovery cache, as onekube kubectl always is). Global flags go before the command too.
+    @Test func aWrongTokenIsRefusedInKubectlsWords() throws {
+        let onekube = try OnekubeInstance()
+        let config = try String(contentsOfFile: onekube.kubeconfigPath, encoding: .utf8)
+            .replacingOccurrences(of: #"token: \S+"#, with: "token: wrong", options: .regularExpression)
+        let bad = onekube.scratchDirectory + "/bad-kubeconfig"
+        try config.write(toFile: bad, atomically: true, encoding: .utf8)
+        for command in [["get", "pods"], ["describe", "pod", "x"], ["delete", "pod", "x"], ["logs", "x"], ["run", "x", "--image=busybox"],
+                        ["exec", "x", "--", "ls"]] {
+            let ours = try onekube.onekube(["kubectl", "--kubeconfig", bad] + command)
+            let theirs = try onekube.kubectl(["--kubeconfig", bad] + command)
+            // (kubectl's discovery logs timestamped klog lines first when its cache is cold.)
+            let theirLast = theirs.stderr.split(separator: "\n").last.map { String($0) + "\n" } ?? ""
+            #expect(ours.status == 1 && ours.status == theirs.status && ours.stdout == theirs.stdout && ours.stderr == theirLast,
+                    "\(command): \(ours) vs \(theirs)")
+            #expect(ours.stderr == "error: You must be logged in to the server (the server has asked for the client to provide credentials)\n", "\(ours)")
+        }
+    }
+
     static let rc = """
         apiVersion: v1
         kind: ReplicationController

@@ -66,10 +66,14 @@ struct KubeAPIClient {
         let status = response.json
         let reason = status["reason"]?.stringValue ?? ""
         let message = status["message"]?.stringValue ?? String(decoding: response.body, as: UTF8.self)
+        // kubectl's words for an authentication failure. kubectl meets it first in discovery when
+        // its cache is cold, as kubectl mode's always is (it keeps no discovery cache).
+        if response.status == 401 {
+            return .message("error: You must be logged in to the server (the server has asked for the client to provide credentials)")
+        }
         return .message(reason.isEmpty ? "Error from server: \(message)" : "Error from server (\(reason)): \(message)")
     }
 
-    /// The body of a successful answer, or kubectl's error.
     /// A list of `type`, as kubectl's resource builder lists: a BadRequest or NotFound gets the
     /// builder's words in front of the server's message (`Unable to find "/v1, Resource=pods"
     /// that match label selector …`).
@@ -96,6 +100,7 @@ struct KubeAPIClient {
         return response.json
     }
 
+    /// The body of a successful answer, or kubectl's error.
     func expect(_ method: String, _ path: String, body: OrderedJSON? = nil, contentType: String = "application/json",
                 accept: String = "application/json") throws -> OrderedJSON {
         let response = try request(method, path, body: body, contentType: contentType, accept: accept)

@@ -83,3 +83,35 @@ struct KubectlClusterInfoCommand: AsyncParsableCommand {
         }
     }
 }
+
+/// kubectl takes its global flags anywhere (`kubectl -n kube-system get pods`); ArgumentParser
+/// wants a subcommand's options after its name. Leading global flags move to the end of the
+/// command's own arguments (before any `--`, which starts the remote command of exec and run).
+enum KubectlArguments {
+    static let globalsWithValue: Set<String> = ["-n", "--namespace", "--context", "--kubeconfig"]
+
+    static func movingGlobalOptions(_ arguments: [String]) -> [String] {
+        var rest = arguments[...]
+        var globals: [String] = []
+        while let first = rest.first {
+            if globalsWithValue.contains(first) {
+                globals.append(first)
+                rest = rest.dropFirst()
+                if let value = rest.first {
+                    globals.append(value)
+                    rest = rest.dropFirst()
+                }
+            } else if globalsWithValue.contains(where: { first.hasPrefix($0 + "=") }) || (first.hasPrefix("-n") && first.count > 2 && !first.hasPrefix("--")) {
+                globals.append(first)
+                rest = rest.dropFirst()
+            } else {
+                break
+            }
+        }
+        guard !globals.isEmpty else { return arguments }
+        var moved = Array(rest)
+        let end = moved.firstIndex(of: "--") ?? moved.endIndex
+        moved.insert(contentsOf: globals, at: end)
+        return moved
+    }
+}
