@@ -1,3 +1,4 @@
+import ContainerRuntime
 import Foundation
 import Glibc
 import HTTPClient
@@ -131,14 +132,14 @@ enum Ownership {
         if let numeric = uid_t(user) {
             uid = numeric
         } else {
-            guard let id = lookup(user, file: CopySources.resolveContained(path: "/etc/passwd", root: root)) else {
+            guard let id = lookup(user, file: ContainedPath.resolve("/etc/passwd", in: root)) else {
                 throw OnekubeError(.invalidArgument, "unable to convert uid/gid chown string to host mapping: can't find uid for user \(user): no such user: \(user)")
             }
             uid = id
         }
         guard parts.count > 1 else { return (uid, gid_t(uid)) }
         if let numeric = gid_t(parts[1]) { return (uid, numeric) }
-        guard let gid = lookup(parts[1], file: CopySources.resolveContained(path: "/etc/group", root: root)) else {
+        guard let gid = lookup(parts[1], file: ContainedPath.resolve("/etc/group", in: root)) else {
             throw OnekubeError(.invalidArgument, "unable to convert uid/gid chown string to host mapping: can't find gid for group \(parts[1]): no such group: \(parts[1])")
         }
         return (uid, gid)

@@ -1,3 +1,4 @@
+import ContainerRuntime
 import Glibc
 import Platform
 
@@ -36,7 +37,7 @@ enum CopySources {
             }
             let path = relative.isEmpty ? root : root + "/" + relative
             // The source itself must not be a symlink leading out of the root.
-            let resolved = resolveContained(path: relative, root: root)
+            let resolved = ContainedPath.resolve(relative, in: root)
             var st = stat()
             guard stat(resolved, &st) == 0 else {
                 throw OnekubeError(.notFound, "\(instruction) failed: file not found in build context or excluded by .dockerignore: stat \(relative.isEmpty ? "." : relative): file does not exist")
@@ -61,31 +62,6 @@ enum CopySources {
             }
         }
         return parts.joined(separator: "/")
-    }
-
-    /// Follows symlinks of a path inside `root` without leaving it (as a container would see it).
-    static func resolveContained(path: String, root: String) -> String {
-        var pending = path.split(separator: "/").map(String.init)
-        var resolved: [String] = []
-        var hops = 0
-        while !pending.isEmpty {
-            let component = pending.removeFirst()
-            if component == "." || component.isEmpty { continue }
-            if component == ".." {
-                _ = resolved.popLast()
-                continue
-            }
-            let candidate = root + "/" + (resolved + [component]).joined(separator: "/")
-            var st = stat()
-            if hops < 255, lstat(candidate, &st) == 0, (st.st_mode & S_IFMT) == S_IFLNK, let target = try? FileSystem.readLink(candidate) {
-                hops += 1
-                if target.hasPrefix("/") { resolved = [] }
-                pending = target.split(separator: "/").map(String.init) + pending
-                continue
-            }
-            resolved.append(component)
-        }
-        return resolved.isEmpty ? root : root + "/" + resolved.joined(separator: "/")
     }
 
     /// A digest of everything the sources would copy (names, modes, link targets, contents): the

@@ -1,3 +1,4 @@
+import ContainerRuntime
 import Glibc
 import Platform
 
@@ -9,7 +10,7 @@ struct FileCopier {
 
     /// The host path of `containerPath` inside the root, its symlinks followed within the root.
     func hostPath(_ containerPath: String) -> String {
-        CopySources.resolveContained(path: containerPath, root: root)
+        ContainedPath.resolve(containerPath, in: root)
     }
 
     /// `mkdir -p` inside the root; new directories get the copy's owner.

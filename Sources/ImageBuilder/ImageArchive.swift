@@ -1,3 +1,4 @@
+import ContainerRuntime
 import Foundation
 import Glibc
 import Images
@@ -228,6 +229,6 @@ public enum ImageArchive {
         guard let clean = CopySources.cleanRelative(name), !clean.isEmpty else {
             throw OnekubeError(.invalidArgument, "invalid archive: \(name) leaves the archive")
         }
-        return CopySources.resolveContained(path: clean, root: root)
+        return ContainedPath.resolve(clean, in: root)
     }
 }
