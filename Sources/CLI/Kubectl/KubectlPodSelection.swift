@@ -91,17 +91,8 @@ struct KubectlPodSelection {
 
     /// A Go duration (`1m0s`, `30s`, `500ms`, `2h`), as kubectl's duration flags take it.
     static func duration(_ text: String) throws -> Duration {
-        let units: [(String, Double)] = [("ms", 0.001), ("h", 3600), ("m", 60), ("s", 1)]
-        var rest = Substring(text)
-        var seconds = 0.0
-        while !rest.isEmpty {
-            let number = rest.prefix { $0.isNumber || $0 == "." }
-            rest = rest.dropFirst(number.count)
-            guard let value = Double(number), let unit = units.first(where: { rest.hasPrefix($0.0) }) else {
-                throw KubectlError.message("error: invalid argument \"\(text)\" for \"--pod-running-timeout\" flag: time: invalid duration \"\(text)\"")
-            }
-            rest = rest.dropFirst(unit.0.count)
-            seconds += value * unit.1
+        guard let seconds = GoDuration.seconds(text) else {
+            throw KubectlError.message("error: invalid argument \"\(text)\" for \"--pod-running-timeout\" flag: time: invalid duration \"\(text)\"")
         }
         return .milliseconds(Int64(seconds * 1000))
     }
