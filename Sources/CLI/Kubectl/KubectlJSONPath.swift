@@ -151,26 +151,19 @@ struct KubectlJSONPath {
         case .path(let steps): evaluate(steps, [element], root: root)
         }
         guard let l = left.first, let r = right.first else { return false }
-        if let a = number(l), let b = number(r) {
-            switch op {
-            case "==": return a == b
-            case "!=": return a != b
-            case "<": return a < b
-            case "<=": return a <= b
-            case ">": return a > b
-            case ">=": return a >= b
-            default: return false
-            }
-        }
-        let a = text(l), b = text(r)
+        if let a = number(l), let b = number(r) { return compare(a, op, b) }
+        return compare(text(l), op, text(r))
+    }
+
+    static func compare<T: Comparable>(_ a: T, _ op: String, _ b: T) -> Bool {
         switch op {
-        case "==": return a == b
-        case "!=": return a != b
-        case "<": return a < b
-        case "<=": return a <= b
-        case ">": return a > b
-        case ">=": return a >= b
-        default: return false
+        case "==": a == b
+        case "!=": a != b
+        case "<": a < b
+        case "<=": a <= b
+        case ">": a > b
+        case ">=": a >= b
+        default: false
         }
     }
 
