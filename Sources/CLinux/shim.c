@@ -7,6 +7,7 @@
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -228,3 +229,27 @@ void cz_reset_signals(void) {
 }
 
 int cz_close_from(int low) { return (int)syscall(SYS_close_range, low, ~0U, 0); }
+
+long cz_splice(int fd_in, int fd_out, size_t length) {
+    return (long)splice(fd_in, NULL, fd_out, NULL, length, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+}
+
+int cz_pipe_nonblocking(int fds[2], int size) {
+    if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) return -1;
+    // Refused above /proc/sys/fs/pipe-max-size for an unprivileged process: the default will do.
+    (void)fcntl(fds[1], F_SETPIPE_SZ, size);
+    int capacity = fcntl(fds[1], F_GETPIPE_SZ);
+    if (capacity < 0) {
+        int saved = errno;
+        close(fds[0]);
+        close(fds[1]);
+        errno = saved;
+    }
+    return capacity;
+}
+
+int cz_accept_nonblocking(int fd, struct sockaddr *address, socklen_t *length) {
+    return accept4(fd, address, length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+}
+
+int cz_eventfd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }

@@ -1,15 +1,18 @@
+import CLinux
 import Glibc
 import Logging
 import NIOCore
-import NIOPosix
 
 /// A userspace TCP forwarder: listens on a host address and splices every accepted connection to
 /// a backend, trying the next backend when a connect fails. `docker run -p` publishes container
 /// ports with it; the Kubernetes service proxy picks its backends through the same closure.
+/// Connections run on the SpliceLoop.
 public final class TCPForwarder: Sendable {
     /// The address actually bound (port 0 asks for a free port).
     public let localAddress: SocketAddress
-    let serverChannel: Channel
+    private let listener: Int32
+    private let token: UInt64
+    private let loop: SpliceLoop
 
     /// Binds `host:port` now (so a port in use fails here, before anything else is set up) and
     /// forwards to the addresses `backends` returns for each connection's client, trying them
@@ -17,96 +20,78 @@ public final class TCPForwarder: Sendable {
     /// `reusePort` sets SO_REUSEPORT (see PortSharing for who does and why).
     public static func start(
         host: String, port: Int, backends: @escaping @Sendable (_ client: SocketAddress?) -> [SocketAddress],
-        reusePort: Bool = false, group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger
+        reusePort: Bool = false, logger: Logger
     ) async throws -> TCPForwarder {
-        let bootstrap = ServerBootstrap(group: group)
-            // Room for bursts of connections (a load test, a thousand clients at once).
-            .serverChannelOption(.backlog, value: 1024)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .serverChannelOption(.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: reusePort ? 1 : 0)
-            .childChannelOption(.allowRemoteHalfClosure, value: true)
-            .childChannelOption(.recvAllocator, value: Self.reads)
-            .childChannelOption(.writeBufferWaterMark, value: Self.buffered)
-            .childChannelInitializer { inbound in
-                inbound.eventLoop.makeCompletedFuture {
-                    // Installed at once: it holds reading back until a backend is connected.
-                    let glue = GlueHandler()
-                    try inbound.pipeline.syncOperations.addHandler(glue)
-                    connect(inbound, glue: glue, to: backends(inbound.remoteAddress), logger: logger)
+        let loop = try SpliceLoop.shared(logger: logger)
+        let (fd, address) = try listeningSocket(host: host, port: port, reusePort: reusePort)
+        let token = await withCheckedContinuation { (continuation: CheckedContinuation<UInt64, Never>) in
+            loop.execute { loop in
+                let member = SpliceListener(fd: fd, backends: backends, logger: logger)
+                let token = loop.newToken(for: member)
+                if !loop.watch(fd, token: token, events: EPOLLIN.rawValue) {
+                    logger.error("epoll_ctl for a listener failed", metadata: ["address": "\(address)", "error": "\(String(cString: strerror(errno)))"])
                 }
+                continuation.resume(returning: token)
             }
-        let channel = try await bootstrap.bind(host: host, port: port).get()
-        guard let address = channel.localAddress else {
-            try? await channel.close()
-            throw ForwarderError(message: "no local address after binding \(host):\(port)")
         }
-        return TCPForwarder(localAddress: address, serverChannel: channel)
+        return TCPForwarder(localAddress: address, listener: fd, token: token, loop: loop)
     }
 
-    init(localAddress: SocketAddress, serverChannel: Channel) {
+    private init(localAddress: SocketAddress, listener: Int32, token: UInt64, loop: SpliceLoop) {
         self.localAddress = localAddress
-        self.serverChannel = serverChannel
+        self.listener = listener
+        self.token = token
+        self.loop = loop
     }
 
     /// Stops listening; connections already spliced keep going until either side closes.
     public func stop() async {
-        try? await serverChannel.close()
-    }
-
-    /// Bulk transfers dominate the copying cost: reads grow to 1 MiB and up to 1 MiB may wait
-    /// for the other side before reading pauses, so a download takes few system calls per
-    /// megabyte (NIO's defaults, 64 KiB and 64 KiB, halved the throughput).
-    static let reads = AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 16 * 1024, maximum: 1024 * 1024)
-    static let buffered = ChannelOptions.Types.WriteBufferWaterMark(low: 256 * 1024, high: 1024 * 1024)
-
-    /// Tries each backend in turn on the inbound connection's event loop; glues the pair on success.
-    static func connect(_ inbound: Channel, glue: GlueHandler, to backends: [SocketAddress], logger: Logger) {
-        guard let backend = backends.first else {
-            reset(inbound)
-            return
-        }
-        ClientBootstrap(group: inbound.eventLoop)
-            .channelOption(.allowRemoteHalfClosure, value: true)
-            .channelOption(.recvAllocator, value: reads)
-            .channelOption(.writeBufferWaterMark, value: buffered)
-            .connectTimeout(.seconds(5))
-            .connect(to: backend)
-            .whenComplete { result in
-                switch result {
-                case .success(let outbound):
-                    inbound.eventLoop.assumeIsolated().execute {
-                        // Still open (not necessarily active yet: the connect may beat channelActive).
-                        guard glue.isOpen else {
-                            outbound.close(promise: nil)
-                            return
-                        }
-                        let partner = GlueHandler()
-                        do {
-                            try outbound.pipeline.syncOperations.addHandler(partner)
-                            glue.pair(with: partner)
-                        } catch {
-                            inbound.close(promise: nil)
-                            outbound.close(promise: nil)
-                        }
-                    }
-                case .failure(let error):
-                    logger.debug("backend connect failed", metadata: ["backend": "\(backend)", "error": "\(error)"])
-                    connect(inbound, glue: glue, to: Array(backends.dropFirst()), logger: logger)
-                }
+        let (listener, token) = (self.listener, self.token)
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            loop.execute { loop in
+                loop.forget(token)
+                close(listener)
+                continuation.resume()
             }
-    }
-}
-
-extension TCPForwarder {
-    /// Nowhere to send the connection: an RST at once (SO_LINGER 0), as close to kube-proxy's
-    /// "connection refused" as an accepted connection gets, rather than a FIN that reads as an
-    /// empty answer.
-    static func reset(_ channel: Channel) {
-        guard let options = channel as? SocketOptionProvider else {
-            channel.close(promise: nil)
-            return
         }
-        options.setSoLinger(linger(l_onoff: 1, l_linger: 0)).whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    /// A non-blocking socket listening on `host:port`, and the address it got.
+    static func listeningSocket(host: String, port: Int, reusePort: Bool) throws -> (Int32, SocketAddress) {
+        let requested = try SocketAddress(ipAddress: host, port: port)
+        let fd = socket(requested.protocol.rawValue, Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw IOError(errnoCode: errno, reason: "socket for \(host):\(port)") }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        if reusePort { setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size)) }
+        // Room for bursts of connections (a load test, a thousand clients at once).
+        guard requested.withSockAddr({ bind(fd, $0, socklen_t($1)) }) == 0, listen(fd, 1024) == 0 else {
+            let failure = errno
+            close(fd)
+            throw IOError(errnoCode: failure, reason: "bind \(host):\(port)")
+        }
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let named = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        guard named == 0, let address = socketAddress(storage) else {
+            let failure = errno
+            close(fd)
+            throw IOError(errnoCode: failure, reason: "getsockname \(host):\(port)")
+        }
+        return (fd, address)
+    }
+
+    static func socketAddress(_ storage: sockaddr_storage) -> SocketAddress? {
+        var storage = storage
+        return withUnsafePointer(to: &storage) { pointer in
+            switch Int32(pointer.pointee.ss_family) {
+            case AF_INET: pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { SocketAddress($0.pointee) }
+            case AF_INET6: pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { SocketAddress($0.pointee) }
+            default: nil
+            }
+        }
     }
 }
 
@@ -115,100 +100,40 @@ public struct ForwarderError: Error, CustomStringConvertible {
     public var description: String { message }
 }
 
-/// One half of a spliced pair (the pattern of NIO's connect-proxy example): what one channel
-/// reads the other writes, half-closes travel across, and reading pauses while the partner
-/// cannot write — or, on the accepted side, until the backend is connected.
-final class GlueHandler: ChannelDuplexHandler {
-    typealias InboundIn = NIOAny
-    typealias OutboundIn = NIOAny
-    typealias OutboundOut = NIOAny
+/// A listening socket on the splice loop: accepts what is waiting and hands each connection
+/// its backends.
+final class SpliceListener: SpliceLoopMember {
+    let fd: Int32
+    let backends: @Sendable (SocketAddress?) -> [SocketAddress]
+    let logger: Logger
+    /// Accepts per wake-up, so that one busy listener does not starve the connections.
+    static let acceptsPerEvent = 64
 
-    private var partner: GlueHandler?
-    private var context: ChannelHandlerContext?
-    private var pendingRead = false
-    /// Before pairing: what the channel delivered anyway (NIO reads everything up to an early
-    /// EOF even when no read was asked for), and whether that EOF came.
-    private var unpairedReads: [NIOAny] = []
-    private var unpairedEOF = false
-    private var closed = false
-
-    /// In a pipeline whose channel has not closed.
-    var isOpen: Bool { context != nil && !closed }
-
-    /// Links two handlers, each on its channel (both on one event loop), hands over what arrived
-    /// before, and starts reading.
-    func pair(with other: GlueHandler) {
-        partner = other
-        other.partner = self
-        for data in unpairedReads { other.partnerWrite(data) }
-        unpairedReads = []
-        other.partnerFlush()
-        if unpairedEOF { other.partnerWriteEOF() }
-        if pendingRead {
-            pendingRead = false
-            context?.read()
-        }
+    init(fd: Int32, backends: @escaping @Sendable (SocketAddress?) -> [SocketAddress], logger: Logger) {
+        self.fd = fd
+        self.backends = backends
+        self.logger = logger
     }
 
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
-
-    func handlerRemoved(context: ChannelHandlerContext) {
-        self.context = nil
-        partner = nil
-    }
-
-    private func partnerWrite(_ data: NIOAny) { context?.write(data, promise: nil) }
-    private func partnerFlush() { context?.flush() }
-
-    /// What was read before the EOF may not be flushed yet (the read and the EOF can come in one
-    /// event, before channelReadComplete): flush it, or the output close would drop it.
-    private func partnerWriteEOF() {
-        context?.flush()
-        context?.close(mode: .output, promise: nil)
-    }
-
-    private func partnerCloseFull() { context?.close(promise: nil) }
-    private var partnerWritable: Bool { context?.channel.isWritable ?? false }
-
-    private func partnerBecameWritable() {
-        if pendingRead {
-            pendingRead = false
-            context?.read()
-        }
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if let partner { partner.partnerWrite(data) } else { unpairedReads.append(data) }
-    }
-    func channelReadComplete(context: ChannelHandlerContext) { partner?.partnerFlush() }
-    func channelInactive(context: ChannelHandlerContext) {
-        closed = true
-        partner?.partnerCloseFull()
-    }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let event = event as? ChannelEvent, case .inputClosed = event {
-            if let partner { partner.partnerWriteEOF() } else { unpairedEOF = true }
-        } else {
-            context.fireUserInboundEventTriggered(event)
-        }
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
-        partner?.partnerCloseFull()
-        context.close(promise: nil)
-    }
-
-    func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable { partner?.partnerBecameWritable() }
-    }
-
-    /// Reads only when there is a partner able to take what is read.
-    func read(context: ChannelHandlerContext) {
-        if partner?.partnerWritable ?? false {
-            context.read()
-        } else {
-            pendingRead = true
+    func handle(events: UInt32, token: UInt64, loop: SpliceLoop) {
+        for _ in 0..<Self.acceptsPerEvent {
+            var storage = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let client = withUnsafeMutablePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { cz_accept_nonblocking(fd, $0, &length) }
+            }
+            if client < 0 {
+                let failure = errno
+                if failure == EAGAIN { return }
+                if failure == EMFILE || failure == ENFILE || failure == ENOBUFS || failure == ENOMEM {
+                    logger.warning("accept failed: connection refused", metadata: ["error": "\(String(cString: strerror(failure)))"])
+                    loop.shedConnection(on: fd)
+                    return
+                }
+                continue // ECONNABORTED and friends: that client is gone, the next may be waiting
+            }
+            SplicedConnection.disableNagle(client)
+            _ = SplicedConnection(client: client, backends: backends(TCPForwarder.socketAddress(storage)), loop: loop)
         }
     }
 }

@@ -122,6 +122,161 @@ struct TCPForwarderTests {
         await forwarder.stop()
     }
 
+    /// A server on 127.0.0.1 that echoes every connection back until its client half-closes.
+    final class EchoServer: @unchecked Sendable {
+        let fd: Int32
+        let port: Int
+
+        init() throws {
+            let (fd, port) = try Self.listening()
+            self.fd = fd
+            self.port = port
+            let listener = fd
+            Thread {
+                while true {
+                    let client = accept(listener, nil, nil)
+                    guard client >= 0 else { return }
+                    Thread {
+                        var buffer = [UInt8](repeating: 0, count: 65536)
+                        while true {
+                            let n = buffer.withUnsafeMutableBytes { read(client, $0.baseAddress, $0.count) }
+                            if n <= 0 { break }
+                            var sent = 0
+                            while sent < n {
+                                let w = buffer.withUnsafeBytes { write(client, $0.baseAddress! + sent, n - sent) }
+                                if w <= 0 { break }
+                                sent += w
+                            }
+                        }
+                        close(client)
+                    }.start()
+                }
+            }.start()
+        }
+
+        static func listening() throws -> (Int32, Int) {
+            let port = try freePort()
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var one: Int32 = 1
+            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard bound == 0, listen(fd, 256) == 0 else { throw TestFailure("echo server bind") }
+            return (fd, port)
+        }
+
+        deinit {
+            shutdown(fd, Int32(SHUT_RDWR))
+            close(fd)
+        }
+    }
+
+    static func connected(port: Int) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else {
+            close(fd)
+            throw TestFailure("connect to the forwarder: \(String(cString: strerror(errno)))")
+        }
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        return fd
+    }
+
+    /// Byte `i` of the test stream: not a repeating pattern of any power-of-two length, so a
+    /// chunk lost, doubled or reordered changes the checksum.
+    static func streamByte(_ i: Int) -> UInt8 { UInt8(truncatingIfNeeded: (i &* 7919) % 251) }
+
+    @Test func bulkTransfersKeepEveryByteInOrderAgainstASlowReader() async throws {
+        let echo = try EchoServer()
+        let forwarder = try await TCPForwarder.start(host: "127.0.0.1", port: 0, backends: { _ in
+            [try! SocketAddress(ipAddress: "127.0.0.1", port: echo.port)]
+        }, logger: Logger(label: "forwarder-test"))
+        let port = try #require(forwarder.localAddress.port)
+        let total = 48 << 20
+        let fd = try Self.connected(port: port)
+        defer { close(fd) }
+        // The writer runs ahead while the reader sleeps: the forwarder's pipes and the sockets'
+        // buffers fill, and reading must pause until there is room (nothing dropped, no spin).
+        let writer = Thread {
+            var chunk = [UInt8](repeating: 0, count: 1 << 16)
+            var offset = 0
+            while offset < total {
+                let size = min(chunk.count, total - offset)
+                for i in 0..<size { chunk[i] = Self.streamByte(offset + i) }
+                var sent = 0
+                while sent < size {
+                    let w = chunk.withUnsafeBytes { write(fd, $0.baseAddress! + sent, size - sent) }
+                    if w <= 0 { return }
+                    sent += w
+                }
+                offset += size
+            }
+            shutdown(fd, Int32(SHUT_WR))
+        }
+        writer.start()
+        let (received, mismatches) = try await Task.detached { () -> (Int, Int) in
+            usleep(500_000)
+            var buffer = [UInt8](repeating: 0, count: 1 << 16)
+            var received = 0
+            var mismatches = 0
+            while true {
+                let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                if n < 0 { throw TestFailure("read failed after \(received) bytes: \(String(cString: strerror(errno)))") }
+                if n == 0 { break }
+                for i in 0..<n where buffer[i] != Self.streamByte(received + i) { mismatches += 1 }
+                received += n
+            }
+            return (received, mismatches)
+        }.value
+        #expect(received == total, "every byte came back, then the echo server's EOF")
+        #expect(mismatches == 0)
+        await forwarder.stop()
+    }
+
+    @Test func manyConnectionsAtOnceAreEachAnswered() async throws {
+        let echo = try EchoServer()
+        let forwarder = try await TCPForwarder.start(host: "127.0.0.1", port: 0, backends: { _ in
+            [try! SocketAddress(ipAddress: "127.0.0.1", port: echo.port)]
+        }, logger: Logger(label: "forwarder-test"))
+        let port = try #require(forwarder.localAddress.port)
+        let count = 200
+        let answers = try await Task.detached { () -> [String] in
+            // All open first, then each sends and half-closes: every one is held at once.
+            let fds = try (0..<count).map { _ in try Self.connected(port: port) }
+            defer { fds.forEach { close($0) } }
+            var answers: [String] = []
+            for (index, fd) in fds.enumerated() {
+                _ = Array("connection \(index)".utf8).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                shutdown(fd, Int32(SHUT_WR))
+            }
+            for fd in fds {
+                var received: [UInt8] = []
+                var buffer = [UInt8](repeating: 0, count: 256)
+                while true {
+                    let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                    if n <= 0 { break }
+                    received += buffer[0..<n]
+                }
+                answers.append(String(decoding: received, as: UTF8.self))
+            }
+            return answers
+        }.value
+        #expect(answers == (0..<count).map { "connection \($0)" })
+        await forwarder.stop()
+    }
+
     @Test func aPortInUseFailsAtStart() async throws {
         let first = try await TCPForwarder.start(host: "127.0.0.1", port: 0, backends: { _ in [] }, logger: Logger(label: "t"))
         let port = try #require(first.localAddress.port)

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <sys/xattr.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <linux/sched.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -67,5 +68,17 @@ int cz_set_winsize(int fd, unsigned short rows, unsigned short cols);
 int cz_get_winsize(int fd, unsigned short *rows, unsigned short *cols);
 int cz_make_raw(int fd, void **saved);
 int cz_restore_termios(int fd, void *saved);
+
+// The service proxy's splice path (GNU extensions Swift's Glibc module does not expose).
+/// splice(2) between two descriptors, one of them a pipe, without blocking: bytes moved, 0 at
+/// EOF, or -1 with errno (EAGAIN when nothing can move now).
+long cz_splice(int fd_in, int fd_out, size_t length);
+/// pipe2(fds, O_NONBLOCK | O_CLOEXEC), then F_SETPIPE_SZ to `size` (kept at the default when
+/// refused): the capacity, or -1 with errno.
+int cz_pipe_nonblocking(int fds[2], int size);
+/// accept4(fd, …, SOCK_NONBLOCK | SOCK_CLOEXEC).
+int cz_accept_nonblocking(int fd, struct sockaddr *address, socklen_t *length);
+/// eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC).
+int cz_eventfd(void);
 
 #endif
