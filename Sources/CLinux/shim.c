@@ -253,3 +253,5 @@ int cz_accept_nonblocking(int fd, struct sockaddr *address, socklen_t *length) {
 }
 
 int cz_eventfd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
+
+int cz_set_thread_name(const char *name) { return prctl(PR_SET_NAME, name, 0, 0, 0); }

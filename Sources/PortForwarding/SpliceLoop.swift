@@ -123,6 +123,8 @@ final class SpliceLoop: @unchecked Sendable {
     // MARK: The loop
 
     private func run() {
+        // Foundation's Thread.name does not reach the kernel here; top -H and perf show this.
+        _ = cz_set_thread_name("onekube-splice")
         var events = [epoll_event](repeating: epoll_event(), count: 256)
         while true {
             let count = events.withUnsafeMutableBufferPointer {
