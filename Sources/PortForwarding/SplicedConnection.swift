@@ -4,7 +4,7 @@ import Logging
 import NIOCore
 
 /// One accepted connection and its backend connection on the splice loop: connects to the
-/// first backend that accepts (each within the connect timeout), then moves bytes both ways
+/// first backend that accepts (each but the last within the connect timeout), then moves bytes both ways
 /// with half-closes carried across and back-pressure from the slower side; when no backend
 /// accepts, the client gets a reset.
 final class SplicedConnection: SpliceLoopMember {
@@ -83,7 +83,10 @@ final class SplicedConnection: SpliceLoopMember {
                 dropBackend(loop: loop)
                 continue
             }
-            loop.connectStarted(self, attempt: attempt)
+            // A backend slow to accept (its listen queue full: the kernel drops the SYN and
+            // retries it after 1, 3, 7 s…) is given up on only for another one; the last is
+            // waited for as a direct client would wait for it.
+            if !untried.isEmpty { loop.connectStarted(self, attempt: attempt) }
             return
         }
         // Nowhere to send it.

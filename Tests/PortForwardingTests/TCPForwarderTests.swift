@@ -127,16 +127,20 @@ struct TCPForwarderTests {
         let fd: Int32
         let port: Int
 
-        init() throws {
-            let (fd, port) = try Self.listening()
+        /// `backlog` 0 and a delay make a backend slow to accept: once one connection waits in
+        /// its queue, the kernel drops further SYNs until it accepts.
+        init(backlog: Int32 = 256, acceptAfter delay: useconds_t = 0, prefix: String = "") throws {
+            let (fd, port) = try Self.listening(backlog: backlog)
             self.fd = fd
             self.port = port
             let listener = fd
             Thread {
+                usleep(delay)
                 while true {
                     let client = accept(listener, nil, nil)
                     guard client >= 0 else { return }
                     Thread {
+                        _ = Array(prefix.utf8).withUnsafeBytes { write(client, $0.baseAddress, $0.count) }
                         var buffer = [UInt8](repeating: 0, count: 65536)
                         while true {
                             let n = buffer.withUnsafeMutableBytes { read(client, $0.baseAddress, $0.count) }
@@ -154,7 +158,7 @@ struct TCPForwarderTests {
             }.start()
         }
 
-        static func listening() throws -> (Int32, Int) {
+        static func listening(backlog: Int32) throws -> (Int32, Int) {
             let port = try freePort()
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             var one: Int32 = 1
@@ -166,7 +170,7 @@ struct TCPForwarderTests {
             let bound = withUnsafePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
             }
-            guard bound == 0, listen(fd, 256) == 0 else { throw TestFailure("echo server bind") }
+            guard bound == 0, listen(fd, backlog) == 0 else { throw TestFailure("echo server bind") }
             return (fd, port)
         }
 
@@ -275,6 +279,61 @@ struct TCPForwarderTests {
         }.value
         #expect(answers == (0..<count).map { "connection \($0)" })
         await forwarder.stop()
+    }
+
+    /// Sends `text` through 127.0.0.1:`port`, half-closes, reads the answer to EOF.
+    static func echoed(port: Int, _ text: String) throws -> String {
+        let fd = try connected(port: port)
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 15, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        _ = Array(text.utf8).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        shutdown(fd, Int32(SHUT_WR))
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 256)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 { throw TestFailure("read: \(String(cString: strerror(errno)))") }
+            if n == 0 { break }
+            received += buffer[0..<n]
+        }
+        return String(decoding: received, as: UTF8.self)
+    }
+
+    /// Runs `body` on a new thread.
+    static func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                do {
+                    continuation.resume(returning: try body())
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }.start()
+        }
+    }
+
+    @Test func aBackendSlowToAcceptIsWaitedForUnlessAnotherIsLeft() async throws {
+        // Accepts nothing for 6 s, longer than the connect timeout, and its queue is full.
+        let slow = try EchoServer(backlog: 0, acceptAfter: 6_000_000, prefix: "slow:")
+        let filler = try Self.connected(port: slow.port)
+        defer { close(filler) }
+        let quick = try EchoServer(prefix: "quick:")
+        let slowAddress = try SocketAddress(ipAddress: "127.0.0.1", port: slow.port)
+        let quickAddress = try SocketAddress(ipAddress: "127.0.0.1", port: quick.port)
+        let onlySlow = try await TCPForwarder.start(host: "127.0.0.1", port: 0, backends: { _ in [slowAddress] },
+                                                    logger: Logger(label: "forwarder-test"))
+        let slowThenQuick = try await TCPForwarder.start(host: "127.0.0.1", port: 0, backends: { _ in [slowAddress, quickAddress] },
+                                                         logger: Logger(label: "forwarder-test"))
+        let onlySlowPort = try #require(onlySlow.localAddress.port)
+        let fallbackPort = try #require(slowThenQuick.localAddress.port)
+        // On threads of their own: blocked in read for seconds, they must not wait for a turn.
+        async let waited = Self.onThread { try Self.echoed(port: onlySlowPort, "waited") }
+        async let movedOn = Self.onThread { try Self.echoed(port: fallbackPort, "moved on") }
+        #expect(try await waited == "slow:waited", "the only backend answers once it accepts, after the connect timeout")
+        #expect(try await movedOn == "quick:moved on", "with another backend left, the slow one is given up after the timeout")
+        await onlySlow.stop()
+        await slowThenQuick.stop()
     }
 
     @Test func aPortInUseFailsAtStart() async throws {
