@@ -119,15 +119,20 @@ struct TCPForwarderTests {
     }
 
     /// Byte `i` of the test stream: not a repeating pattern of any power-of-two length, so a
-    /// chunk lost, doubled or reordered changes the checksum.
+    /// chunk lost, doubled or reordered shows as bytes that differ from their offset's.
     static func streamByte(_ i: Int) -> UInt8 { UInt8(truncatingIfNeeded: (i &* 7919) % 251) }
+
+    /// A forwarder on a free port of 127.0.0.1 to `echo`, and that port.
+    static func forwarder(to echo: EchoServer) async throws -> (TCPForwarder, Int) {
+        let backend = try SocketAddress(ipAddress: "127.0.0.1", port: echo.port)
+        let forwarder = try await TCPForwarder.start(host: "127.0.0.1", port: 0, backends: { _ in [backend] },
+                                                     logger: Logger(label: "forwarder-test"))
+        return (forwarder, try #require(forwarder.localAddress.port))
+    }
 
     @Test func bulkTransfersKeepEveryByteInOrderAgainstASlowReader() async throws {
         let echo = try EchoServer()
-        let forwarder = try await TCPForwarder.start(host: "127.0.0.1", port: 0, backends: { _ in
-            [try! SocketAddress(ipAddress: "127.0.0.1", port: echo.port)]
-        }, logger: Logger(label: "forwarder-test"))
-        let port = try #require(forwarder.localAddress.port)
+        let (forwarder, port) = try await Self.forwarder(to: echo)
         let total = 48 << 20
         let fd = try Self.connected(port: port)
         defer { close(fd) }
@@ -171,10 +176,7 @@ struct TCPForwarderTests {
 
     @Test func manyConnectionsAtOnceAreEachAnswered() async throws {
         let echo = try EchoServer()
-        let forwarder = try await TCPForwarder.start(host: "127.0.0.1", port: 0, backends: { _ in
-            [try! SocketAddress(ipAddress: "127.0.0.1", port: echo.port)]
-        }, logger: Logger(label: "forwarder-test"))
-        let port = try #require(forwarder.localAddress.port)
+        let (forwarder, port) = try await Self.forwarder(to: echo)
         let count = 200
         let answers = try await Task.detached { () -> [String] in
             // All open first, then each sends and half-closes: every one is held at once.
