@@ -143,7 +143,7 @@ let package = Package(
         .testTarget(name: "ImageBuilderTests", dependencies: ["ImageBuilder", "Images", "Platform", "CLinux"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "Platform", "TestSupport", "CLinux"]),
         .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "Platform", "HTTPClient"]),
-        .testTarget(name: "CLITests", dependencies: ["CLI", "Platform"]),
+        .testTarget(name: "CLITests", dependencies: ["CLI", "Platform", "HTTPClient"]),
         .testTarget(name: "ContainerRuntimeTests", dependencies: ["ContainerRuntime", "Platform", "TestSupport"]),
         .testTarget(name: "DockerAPITests", dependencies: ["DockerAPI", "ContainerRuntime", "Images", "Platform"]),
         .testTarget(name: "PortForwardingTests", dependencies: [

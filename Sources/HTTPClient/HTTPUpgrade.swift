@@ -21,66 +21,35 @@ extension CurlStreamConnection {
         try send(Array((head + "\r\n").utf8))
 
         var buffer: [UInt8] = []
-        let terminator: [UInt8] = [13, 10, 13, 10]
-        while buffer.firstRange(of: terminator) == nil {
+        while true {
+            let parsed: (head: HTTPResponseHead, end: Int)?
+            do {
+                parsed = try HTTPResponseHead.parse(buffer)
+            } catch {
+                throw HTTPUpgradeError(message: "upgrade \(target): \(error)")
+            }
+            if let (head, end) = parsed {
+                var rest = Array(buffer[end...])
+                if head.status != 101 { rest = try readBody(start: rest, head: head) }
+                return HTTPUpgradeResponse(status: head.status, headers: head.headers, body: rest)
+            }
             guard buffer.count < 65536 else { throw HTTPUpgradeError(message: "upgrade \(target): response head too large") }
             let chunk = try receive()
             guard !chunk.isEmpty else { throw HTTPUpgradeError(message: "upgrade \(target): the server closed the connection before answering") }
             buffer += chunk
         }
-        guard let end = buffer.firstRange(of: terminator) else { throw HTTPUpgradeError(message: "upgrade \(target): no response head") }
-        let lines = String(decoding: buffer[..<end.lowerBound], as: UTF8.self).split(separator: "\r\n", omittingEmptySubsequences: false)
-        let statusParts = (lines.first ?? "").split(separator: " ")
-        guard statusParts.count >= 2, statusParts[0].hasPrefix("HTTP/"), let status = Int(statusParts[1]) else {
-            throw HTTPUpgradeError(message: "upgrade \(target): malformed status line \"\(lines.first ?? "")\"")
-        }
-        var responseHeaders = HTTPHeaderFields()
-        for line in lines.dropFirst() {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            responseHeaders.append(String(line[..<colon]), String(line[line.index(after: colon)...]).trimmingSpaces)
-        }
-        var rest = Array(buffer[end.upperBound...])
-        if status != 101 { rest = try readBody(start: rest, headers: responseHeaders) }
-        return HTTPUpgradeResponse(status: status, headers: responseHeaders, body: rest)
     }
 
-    /// A body framed by Content-Length, chunked, or by the end of the connection.
-    private func readBody(start: [UInt8], headers: HTTPHeaderFields) throws -> [UInt8] {
+    /// A refusal's body (its reason), framed as the head says; one without framing is read to
+    /// the end of the connection, up to 1 MiB.
+    private func readBody(start: [UInt8], head: HTTPResponseHead) throws -> [UInt8] {
         var raw = start
-        let length = headers["Content-Length"].flatMap { Int($0) }
-        let chunked = headers["Transfer-Encoding"]?.lowercased() == "chunked"
-        while raw.count < (length ?? 1 << 20) {
-            if chunked, let body = Self.dechunk(raw) { return body }
+        while raw.count < 1 << 20 {
+            if let body = head.body(from: raw, ended: false) { return body }
             let chunk = try receive()
             if chunk.isEmpty { break }
             raw += chunk
         }
-        if let length { return Array(raw.prefix(length)) }
-        return chunked ? (Self.dechunk(raw) ?? raw) : raw
-    }
-
-    /// A complete chunked body decoded, or nil until its last chunk has arrived.
-    static func dechunk(_ raw: [UInt8]) -> [UInt8]? {
-        var body: [UInt8] = []
-        var offset = 0
-        while let lineEnd = raw[offset...].firstRange(of: [13, 10]) {
-            let sizeText = String(decoding: raw[offset..<lineEnd.lowerBound], as: UTF8.self).split(separator: ";").first ?? ""
-            guard let size = Int(String(sizeText).trimmingSpaces, radix: 16) else { return nil }
-            if size == 0 { return body }
-            let start = lineEnd.upperBound
-            guard raw.count >= start + size + 2 else { return nil }
-            body += raw[start..<(start + size)]
-            offset = start + size + 2
-        }
-        return nil
-    }
-}
-
-extension String {
-    fileprivate var trimmingSpaces: String {
-        var view = Substring(self)
-        while view.first == " " || view.first == "\t" { view.removeFirst() }
-        while view.last == " " || view.last == "\t" { view.removeLast() }
-        return String(view)
+        return head.body(from: raw, ended: true) ?? raw
     }
 }

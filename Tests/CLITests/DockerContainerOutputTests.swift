@@ -43,12 +43,6 @@ struct DockerContainerOutputTests {
         #expect(DockerPs.ports(ports.arrayValue ?? []) == "0.0.0.0:8080->8080/tcp, 53/udp")
     }
 
-    @Test func chunkedBodiesDecode() {
-        let raw = Array("10\r\n{\"StatusCode\":0}\r\n1\r\n\n\r\n0\r\n\r\n".utf8)
-        #expect(HijackedConnection.dechunk(raw) == Array("{\"StatusCode\":0}\n".utf8))
-        #expect(HijackedConnection.dechunk(Array(raw.prefix(20))) == nil)
-    }
-
     @Test func runErrorsPickDockersExitCodes() {
         #expect(ContainerCreation.runError(DockerCLIError(message: "exec: \"x\": executable file not found in $PATH")).exitCode == 127)
         #expect(ContainerCreation.runError(DockerCLIError(message: "exec: \"/etc\": is a directory")).exitCode == 126)

@@ -145,9 +145,10 @@ final class ExitWaiter: @unchecked Sendable {
     init(client: DockerClient, id: String, condition: String) throws {
         let connection = try HijackedConnection.connect(client)
         try connection.send(path: "/containers/\(id)/wait", query: [("condition", condition)], upgrade: false)
-        let (status, headers) = try connection.readHead()
+        let head = try connection.readHead()
+        let status = head.status
         let thread = Thread { [self] in
-            let body = connection.readBody(headers)
+            let body = connection.readBody(head)
             if !(200..<300).contains(status) {
                 outcome = .failure(DockerCLIError(message: "Error response from daemon: " + DockerClient.errorMessage(status: status, body: body),
                                                   exitCode: 125))

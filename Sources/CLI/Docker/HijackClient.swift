@@ -22,10 +22,10 @@ final class HijackedConnection: @unchecked Sendable {
     static func open(_ client: DockerClient, path: String, query: [(String, String)] = [], body: [UInt8]? = nil) throws -> HijackedConnection {
         let connection = try connect(client)
         try connection.send(path: path, query: query, upgrade: true, body: body)
-        let (status, headers) = try connection.readHead()
-        guard status == 101 else {
-            let errorBody = connection.readBody(headers)
-            throw DockerCLIError(message: "Error response from daemon: " + DockerClient.errorMessage(status: status, body: errorBody))
+        let head = try connection.readHead()
+        guard head.status == 101 else {
+            let errorBody = connection.readBody(head)
+            throw DockerCLIError(message: "Error response from daemon: " + DockerClient.errorMessage(status: head.status, body: errorBody))
         }
         return connection
     }
@@ -67,25 +67,19 @@ final class HijackedConnection: @unchecked Sendable {
     }
 
     /// Reads the status line and headers; bytes after them stay pending for `read`.
-    func readHead() throws -> (Int, [String: String]) {
+    func readHead() throws -> HTTPResponseHead {
         var buffer: [UInt8] = []
-        let terminator: [UInt8] = [13, 10, 13, 10]
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
-            if let end = buffer.firstRange(of: terminator) {
-                pending = Array(buffer[end.upperBound...])
-                let text = String(decoding: buffer[..<end.lowerBound], as: UTF8.self)
-                let lines = text.components(separatedBy: "\r\n")
-                let statusParts = (lines.first ?? "").split(separator: " ")
-                guard statusParts.count >= 2, let status = Int(statusParts[1]) else {
-                    throw DockerCLIError(message: "invalid answer from daemon: \(lines.first ?? "")")
-                }
-                var headers: [String: String] = [:]
-                for line in lines.dropFirst() {
-                    guard let colon = line.firstIndex(of: ":") else { continue }
-                    headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-                }
-                return (status, headers)
+            let parsed: (head: HTTPResponseHead, end: Int)?
+            do {
+                parsed = try HTTPResponseHead.parse(buffer)
+            } catch let error as HTTPResponseHeadError {
+                throw DockerCLIError(message: "invalid answer from daemon: \(error.statusLine)")
+            }
+            if let (head, end) = parsed {
+                pending = Array(buffer[end...])
+                return head
             }
             let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
             if n < 0 && errno == EINTR { continue }
@@ -95,33 +89,14 @@ final class HijackedConnection: @unchecked Sendable {
     }
 
     /// The whole body: Content-Length, chunked, or up to EOF.
-    func readBody(_ headers: [String: String]) -> [UInt8] {
+    func readBody(_ head: HTTPResponseHead) -> [UInt8] {
         var raw: [UInt8] = []
-        let length = headers["content-length"].flatMap { Int($0) }
-        let chunked = headers["transfer-encoding"]?.lowercased() == "chunked"
-        while length.map({ raw.count < $0 }) ?? true {
-            if chunked, let body = Self.dechunk(raw) { return body }
+        while true {
+            if let body = head.body(from: raw, ended: false) { return body }
             let bytes = read()
-            if bytes.isEmpty { break }
+            if bytes.isEmpty { return head.body(from: raw, ended: true) ?? raw }
             raw += bytes
         }
-        return chunked ? (Self.dechunk(raw) ?? raw) : raw
-    }
-
-    /// A complete chunked body decoded, or nil while the last chunk has not arrived.
-    static func dechunk(_ raw: [UInt8]) -> [UInt8]? {
-        var body: [UInt8] = []
-        var offset = 0
-        while let lineEnd = raw[offset...].firstRange(of: [13, 10]) {
-            let sizeText = String(decoding: raw[offset..<lineEnd.lowerBound], as: UTF8.self).split(separator: ";").first ?? ""
-            guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16) else { return nil }
-            if size == 0 { return body }
-            let start = lineEnd.upperBound
-            guard raw.count >= start + size + 2 else { return nil }
-            body += raw[start..<(start + size)]
-            offset = start + size + 2
-        }
-        return nil
     }
 
     /// The next bytes from the daemon; empty at EOF.
