@@ -5,6 +5,21 @@ import HTTPClient
 import Images
 import Platform
 
+extension ImageReference {
+    /// An image argument of pull or push as docker reads it: normalized, a parse error in its
+    /// words, and "Using default tag: latest" announced when neither tag nor digest was given.
+    static func dockerArgument(_ text: String, quiet: Bool) throws -> ImageReference {
+        let reference: ImageReference
+        do {
+            reference = try ImageReference.parseNormalized(text)
+        } catch {
+            throw DockerCLIError(message: "\(error)")
+        }
+        if reference.tag == nil && reference.digest == nil && !quiet { Console.out("Using default tag: latest\n") }
+        return reference
+    }
+}
+
 struct DockerPull: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "pull", abstract: "Download an image from a registry")
 
@@ -15,15 +30,7 @@ struct DockerPull: ParsableCommand {
 
     func run() throws {
         try dockerRun {
-            let reference: ImageReference
-            do {
-                reference = try ImageReference.parseNormalized(image)
-            } catch {
-                throw DockerCLIError(message: "\(error)")
-            }
-            if reference.tag == nil && reference.digest == nil && !quiet {
-                Console.out("Using default tag: latest\n")
-            }
+            let reference = try ImageReference.dockerArgument(image, quiet: quiet)
             let full = ImageReference.parse(reference)
             try Self.pull(full, client: global.client, platform: platform, quiet: quiet)
             Console.out(full.description + "\n")
@@ -71,31 +78,34 @@ struct DockerImages: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "images", abstract: "List images")
 
     @OptionGroup var global: DockerGlobalOptions
+    @OptionGroup var list: DockerImageListOptions
+
+    func run() throws {
+        try dockerRun { try DockerImageList.list(global: global, list) }
+    }
+}
+
+/// What `docker images` and `docker image ls` both take.
+struct DockerImageListOptions: ParsableArguments {
     @Flag(name: [.short, .customLong("all")], help: "Show all images") var all = false
     @Flag(name: [.short, .customLong("quiet")], help: "Only show image IDs") var quiet = false
     @Flag(help: "Show digests") var digests = false
     @Flag(name: .customLong("no-trunc"), help: "Don't truncate output") var noTrunc = false
     @Option(name: [.short, .customLong("filter")], help: "Filter output based on conditions provided") var filters: [String] = []
     @Argument(help: "REPOSITORY[:TAG]") var repository: String?
-
-    func run() throws {
-        try dockerRun { try DockerImageList.list(global: global, all: all, quiet: quiet, digests: digests, noTrunc: noTrunc,
-                                                 filters: filters, repository: repository) }
-    }
 }
 
 enum DockerImageList {
-    static func list(global: DockerGlobalOptions, all: Bool, quiet: Bool, digests: Bool, noTrunc: Bool,
-                     filters: [String], repository: String?) throws {
+    static func list(global: DockerGlobalOptions, _ options: DockerImageListOptions) throws {
         var filterMap: [String: [String]] = [:]
-        for filter in filters {
+        for filter in options.filters {
             let parts = filter.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2 else { throw DockerCLIError(message: "bad format of filter (expected name=value)") }
             filterMap[parts[0], default: []].append(parts[1])
         }
-        if let repository { filterMap["reference", default: []].append(repository) }
+        if let repository = options.repository { filterMap["reference", default: []].append(repository) }
         var query: [(String, String)] = []
-        if all { query.append(("all", "1")) }
+        if options.all { query.append(("all", "1")) }
         if !filterMap.isEmpty {
             let json = OrderedJSON.object(filterMap.keys.sorted().map { key in
                 (key, .object(filterMap[key, default: []].map { ($0, .bool(true)) }))
@@ -106,23 +116,23 @@ enum DockerImageList {
         guard response.isSuccess else { throw DockerClient.daemonError(response) }
         let now = Date().timeIntervalSince1970
         var table = TableWriter(minWidth: 10, padding: 3)
-        table.add(digests ? ["REPOSITORY", "TAG", "DIGEST", "IMAGE ID", "CREATED", "SIZE"]
+        table.add(options.digests ? ["REPOSITORY", "TAG", "DIGEST", "IMAGE ID", "CREATED", "SIZE"]
                           : ["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"])
         var ids: [String] = []
         for image in try response.json().arrayValue ?? [] {
             let fullID = image["Id"]?.stringValue ?? ""
-            let id = noTrunc ? fullID : String(fullID.dropFirst(7).prefix(12))
+            let id = options.noTrunc ? fullID : String(fullID.dropFirst(7).prefix(12))
             let created = image["Created"]?.intValue ?? 0
             let createdText = HumanDuration.describe(seconds: now - Double(created)) + " ago"
             let size = HumanSize.decimal(image["Size"]?.intValue ?? 0, precision: 3)
             let tags = (image["RepoTags"]?.arrayValue ?? []).compactMap(\.stringValue)
             let repoDigests = (image["RepoDigests"]?.arrayValue ?? []).compactMap(\.stringValue)
-            for row in ImageRows.rows(tags: tags, digests: repoDigests, showDigests: digests) {
+            for row in ImageRows.rows(tags: tags, digests: repoDigests, showDigests: options.digests) {
                 ids.append(id)
-                table.add(digests ? [row.repo, row.tag, row.digest, id, createdText, size] : [row.repo, row.tag, id, createdText, size])
+                table.add(options.digests ? [row.repo, row.tag, row.digest, id, createdText, size] : [row.repo, row.tag, id, createdText, size])
             }
         }
-        if quiet {
+        if options.quiet {
             Console.out(ids.map { $0 + "\n" }.joined())
         } else {
             Console.out(table.render())
@@ -141,16 +151,10 @@ struct DockerImageLs: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "ls", abstract: "List images", aliases: ["list"])
 
     @OptionGroup var global: DockerGlobalOptions
-    @Flag(name: [.short, .customLong("all")], help: "Show all images") var all = false
-    @Flag(name: [.short, .customLong("quiet")], help: "Only show image IDs") var quiet = false
-    @Flag(help: "Show digests") var digests = false
-    @Flag(name: .customLong("no-trunc"), help: "Don't truncate output") var noTrunc = false
-    @Option(name: [.short, .customLong("filter")], help: "Filter output based on conditions provided") var filters: [String] = []
-    @Argument(help: "REPOSITORY[:TAG]") var repository: String?
+    @OptionGroup var list: DockerImageListOptions
 
     func run() throws {
-        try dockerRun { try DockerImageList.list(global: global, all: all, quiet: quiet, digests: digests, noTrunc: noTrunc,
-                                                 filters: filters, repository: repository) }
+        try dockerRun { try DockerImageList.list(global: global, list) }
     }
 }
 

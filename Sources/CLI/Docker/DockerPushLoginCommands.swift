@@ -14,13 +14,7 @@ struct DockerPush: ParsableCommand {
 
     func run() throws {
         try dockerRun {
-            let reference: ImageReference
-            do {
-                reference = try ImageReference.parseNormalized(image)
-            } catch {
-                throw DockerCLIError(message: "\(error)")
-            }
-            if reference.tag == nil && reference.digest == nil && !quiet { Console.out("Using default tag: latest\n") }
+            let reference = try ImageReference.dockerArgument(image, quiet: quiet)
             let renderer = JSONMessageRenderer(quiet: quiet)
             var status = 0
             var errorBody: [UInt8] = []
