@@ -75,20 +75,11 @@ struct DockerStop: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop one or more running containers")
 
     @OptionGroup var global: DockerGlobalOptions
-    @Option(name: [.short, .customLong("signal")], help: "Signal to send to the container") var signal: String?
-    @Option(name: [.short, .customLong("timeout")], help: "Seconds to wait before killing the container") var timeout: Int?
-    @Argument(help: "CONTAINER") var containers: [String]
+    @OptionGroup var stop: DockerStopOptions
 
     func run() throws {
-        try dockerRun {
-            var query: [(String, String)] = []
-            if let signal { query.append(("signal", signal)) }
-            if let timeout { query.append(("t", "\(timeout)")) }
-            try forEachContainer(containers) { name in
-                let response = try global.client.request("POST", "/containers/\(DockerClient.pathEncode(name))/stop", query: query)
-                guard response.isSuccess || response.status == 304 else { throw DockerClient.daemonError(response) }
-            }
-        }
+        // 304: already stopped, which docker does not count as a failure.
+        try dockerRun { try stop.post("stop", global: global, notModifiedIsDone: true) }
     }
 }
 
@@ -96,19 +87,26 @@ struct DockerRestart: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "restart", abstract: "Restart one or more containers")
 
     @OptionGroup var global: DockerGlobalOptions
+    @OptionGroup var stop: DockerStopOptions
+
+    func run() throws {
+        try dockerRun { try stop.post("restart", global: global, notModifiedIsDone: false) }
+    }
+}
+
+/// What `docker stop` and `docker restart` both take, and their request for each container.
+struct DockerStopOptions: ParsableArguments {
     @Option(name: [.short, .customLong("signal")], help: "Signal to send to the container") var signal: String?
     @Option(name: [.short, .customLong("timeout")], help: "Seconds to wait before killing the container") var timeout: Int?
     @Argument(help: "CONTAINER") var containers: [String]
 
-    func run() throws {
-        try dockerRun {
-            var query: [(String, String)] = []
-            if let signal { query.append(("signal", signal)) }
-            if let timeout { query.append(("t", "\(timeout)")) }
-            try forEachContainer(containers) { name in
-                let response = try global.client.request("POST", "/containers/\(DockerClient.pathEncode(name))/restart", query: query)
-                guard response.isSuccess else { throw DockerClient.daemonError(response) }
-            }
+    func post(_ action: String, global: DockerGlobalOptions, notModifiedIsDone: Bool) throws {
+        var query: [(String, String)] = []
+        if let signal { query.append(("signal", signal)) }
+        if let timeout { query.append(("t", "\(timeout)")) }
+        try forEachContainer(containers) { name in
+            let response = try global.client.request("POST", "/containers/\(DockerClient.pathEncode(name))/\(action)", query: query)
+            guard response.isSuccess || (notModifiedIsDone && response.status == 304) else { throw DockerClient.daemonError(response) }
         }
     }
 }
