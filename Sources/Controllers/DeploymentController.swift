@@ -105,27 +105,15 @@ public final class DeploymentController: Service {
             if oldPods == 0 && newReplicas != replicas { scale(current, to: replicas) }
         } else {
             let surge = Self.resolve(deployment[path: ["spec", "strategy", "rollingUpdate", "maxSurge"]], of: replicas, roundUp: true, default: 1)
-            var unavailable = Self.resolve(deployment[path: ["spec", "strategy", "rollingUpdate", "maxUnavailable"]], of: replicas, roundUp: false, default: 0)
-            if surge == 0 && unavailable == 0 { unavailable = 1 }
-            let oldSpec = oldSets.reduce(Int64(0)) { $0 + ($1[path: ["spec", "replicas"]]?.intValue ?? 0) }
-            // Scale up the new set as far as the surge allows.
-            let allowed = replicas + surge - oldSpec
-            let targetNew = min(replicas, max(newReplicas, allowed))
-            if targetNew != newReplicas { scale(current, to: targetNew) }
-            // Scale the old sets down as far as availability allows.
-            let available = (owned.map { $0[path: ["status", "availableReplicas"]]?.intValue ?? 0 }).reduce(0, +)
-            var removable = max(0, available - (replicas - unavailable))
-            // Pods of old sets that are not available can always go.
-            for rs in oldSets.sorted(by: { revision($0) < revision($1) }) {
-                let spec = rs[path: ["spec", "replicas"]]?.intValue ?? 0
-                guard spec > 0 else { continue }
-                let unavailableHere = spec - (rs[path: ["status", "availableReplicas"]]?.intValue ?? 0)
-                let cut = min(spec, max(0, unavailableHere) + removable)
-                if cut > 0 {
-                    scale(rs, to: spec - cut)
-                    removable -= max(0, cut - max(0, unavailableHere))
-                }
+            let unavailable = Self.resolve(deployment[path: ["spec", "strategy", "rollingUpdate", "maxUnavailable"]], of: replicas, roundUp: false, default: 0)
+            func counts(_ rs: OrderedJSON) -> RollingStep.Counts {
+                .init(spec: rs[path: ["spec", "replicas"]]?.intValue ?? 0, available: rs[path: ["status", "availableReplicas"]]?.intValue ?? 0)
             }
+            let sortedOld = oldSets.sorted(by: { revision($0) < revision($1) })
+            let step = RollingStep(replicas: replicas, maxSurge: surge, maxUnavailable: unavailable,
+                                   new: counts(current), old: sortedOld.map(counts))
+            if step.newSpec != newReplicas { scale(current, to: step.newSpec) }
+            for (rs, spec) in zip(sortedOld, step.oldSpecs) where spec != counts(rs).spec { scale(rs, to: spec) }
         }
         pruneHistory(deployment, oldSets: oldSets, limit: deployment[path: ["spec", "revisionHistoryLimit"]]?.intValue ?? 10, type: replicaSets)
         updateStatus(key, deployment: deployment, current: store.get(ObjectKey(resource: replicaSets.storageName, namespace: key.namespace, name: current.name))?.value ?? current,
@@ -232,5 +220,48 @@ public final class DeploymentController: Service {
                 return next
             }
         }
+    }
+}
+
+/// One pass of a rolling update, from the sets' specs and (possibly lagging) statuses: the new
+/// set scaled up as far as maxSurge allows, the old sets (oldest first) down as far as
+/// maxUnavailable allows.
+struct RollingStep: Equatable {
+    struct Counts: Equatable {
+        var spec: Int64
+        var available: Int64
+    }
+
+    let newSpec: Int64
+    let oldSpecs: [Int64]
+
+    init(newSpec: Int64, oldSpecs: [Int64]) {
+        self.newSpec = newSpec
+        self.oldSpecs = oldSpecs
+    }
+
+    init(replicas: Int64, maxSurge: Int64, maxUnavailable: Int64, new: Counts, old: [Counts]) {
+        var unavailable = maxUnavailable
+        if maxSurge == 0 && unavailable == 0 { unavailable = 1 }
+        let oldSpec = old.map(\.spec).reduce(0, +)
+        let newSpec = min(replicas, max(new.spec, replicas + maxSurge - oldSpec))
+        let minAvailable = replicas - unavailable
+        var removable = max(0, new.available + old.map(\.available).reduce(0, +) - minAvailable)
+        // A set's status lags its spec: just after an old set was scaled down its status still
+        // counts the pods going away, and counting them again would take a second pod for one
+        // new one. As Kubernetes' reconcileOldReplicaSets does, bound the pass by the specs:
+        // what they hold, less the minimum available, less the new set's pods not yet available.
+        var budget = max(0, oldSpec + newSpec - minAvailable - max(0, newSpec - new.available))
+        var oldSpecs: [Int64] = []
+        for set in old {
+            // Within that, pods of old sets that are not available can always go.
+            let unavailableHere = max(0, set.spec - set.available)
+            let cut = max(0, min(set.spec, unavailableHere + removable, budget))
+            oldSpecs.append(set.spec - cut)
+            removable -= max(0, cut - unavailableHere)
+            budget -= cut
+        }
+        self.newSpec = newSpec
+        self.oldSpecs = oldSpecs
     }
 }

@@ -34,6 +34,26 @@ struct WorkloadTests {
         #expect(SchedulingDecision.unfitPlacement(pinned, on: dedicated) == "node(s) had untolerated taint {dedicated: db}")
     }
 
+    /// The book's rollout of three replicas with the default strategy (one surge, none
+    /// unavailable), pass by pass.
+    @Test func aRollingUpdateNeverTakesMoreThanTheNewPodsGave() {
+        typealias C = RollingStep.Counts
+        func step(new: C, old: [C]) -> RollingStep { RollingStep(replicas: 3, maxSurge: 1, maxUnavailable: 0, new: new, old: old) }
+        // The surge pod first; nothing old goes before it is available.
+        #expect(step(new: C(spec: 0, available: 0), old: [C(spec: 3, available: 3)]) == RollingStep(newSpec: 1, oldSpecs: [3]))
+        // It is available: one old pod goes.
+        #expect(step(new: C(spec: 1, available: 1), old: [C(spec: 3, available: 3)]) == RollingStep(newSpec: 1, oldSpecs: [2]))
+        // The old set's status still counts that pod: the next surge pod, and no second old pod
+        // (counted twice, it would leave two ready pods).
+        #expect(step(new: C(spec: 1, available: 1), old: [C(spec: 2, available: 3)]) == RollingStep(newSpec: 2, oldSpecs: [2]))
+        #expect(step(new: C(spec: 2, available: 1), old: [C(spec: 2, available: 2)]) == RollingStep(newSpec: 2, oldSpecs: [2]))
+        #expect(step(new: C(spec: 2, available: 2), old: [C(spec: 2, available: 2)]) == RollingStep(newSpec: 2, oldSpecs: [1]))
+        #expect(step(new: C(spec: 3, available: 3), old: [C(spec: 1, available: 1)]) == RollingStep(newSpec: 3, oldSpecs: [0]))
+        // Old pods that are not available go at once, oldest set first.
+        #expect(step(new: C(spec: 1, available: 0), old: [C(spec: 1, available: 0), C(spec: 3, available: 3)])
+                == RollingStep(newSpec: 1, oldSpecs: [0, 3]))
+    }
+
     @Test func templateHashIsStableAndTellsTemplatesApart() throws {
         let a = try json(#"{"spec":{"containers":[{"name":"c","image":"kubia:v1"}]}}"#)
         let b = try json(#"{"spec":{"containers":[{"name":"c","image":"kubia:v2"}]}}"#)
