@@ -47,15 +47,15 @@ struct TCPForwarderTests {
         let fd: Int32
         let port: Int
 
-        /// `backlog` 0 and a delay make a backend slow to accept: once one connection waits in
-        /// its queue, the kernel drops further SYNs until it accepts.
-        init(backlog: Int32 = 256, acceptAfter delay: useconds_t = 0, prefix: String = "") throws {
+        /// `backlog` 0 and a closed `gate` make a backend slow to accept: once one connection
+        /// waits in its queue, the kernel drops further SYNs until the gate opens.
+        init(backlog: Int32 = 256, gate: DispatchSemaphore? = nil, prefix: String = "") throws {
             let (fd, port) = try Self.listening(backlog: backlog)
             self.fd = fd
             self.port = port
             let listener = fd
             Thread {
-                usleep(delay)
+                gate?.wait()
                 while true {
                     let client = accept(listener, nil, nil)
                     guard client >= 0 else { return }
@@ -204,10 +204,10 @@ struct TCPForwarderTests {
     }
 
     /// Sends `text` through 127.0.0.1:`port`, half-closes, reads the answer to EOF.
-    static func echoed(port: Int, _ text: String) throws -> String {
+    static func echoed(port: Int, _ text: String, timeout seconds: Int = 15) throws -> String {
         let fd = try connected(port: port)
         defer { close(fd) }
-        var timeout = timeval(tv_sec: 15, tv_usec: 0)
+        var timeout = timeval(tv_sec: seconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         _ = Array(text.utf8).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         shutdown(fd, Int32(SHUT_WR))
@@ -236,8 +236,10 @@ struct TCPForwarderTests {
     }
 
     @Test func aBackendSlowToAcceptIsWaitedForUnlessAnotherIsLeft() async throws {
-        // Accepts nothing for 6 s, longer than the connect timeout, and its queue is full.
-        let slow = try EchoServer(backlog: 0, acceptAfter: 6_000_000, prefix: "slow:")
+        // Its queue is full and it accepts nothing until the gate opens.
+        let gate = DispatchSemaphore(value: 0)
+        defer { gate.signal() }
+        let slow = try EchoServer(backlog: 0, gate: gate, prefix: "slow:")
         let filler = try Self.connected(port: slow.port)
         defer { close(filler) }
         let quick = try EchoServer(prefix: "quick:")
@@ -249,11 +251,16 @@ struct TCPForwarderTests {
                                                          logger: Logger(label: "forwarder-test"))
         let onlySlowPort = try #require(onlySlow.localAddress.port)
         let fallbackPort = try #require(slowThenQuick.localAddress.port)
-        // On threads of their own: blocked in read for seconds, they must not wait for a turn.
-        async let waited = Self.onThread { try Self.echoed(port: onlySlowPort, "waited") }
-        async let movedOn = Self.onThread { try Self.echoed(port: fallbackPort, "moved on") }
-        #expect(try await waited == "slow:waited", "the only backend answers once it accepts, after the connect timeout")
-        #expect(try await movedOn == "quick:moved on", "with another backend left, the slow one is given up after the timeout")
+        // Both clients connect now, on threads of their own (not when a cooperative thread is free).
+        let waited = ThreadResult { try Self.echoed(port: onlySlowPort, "waited", timeout: 120) }
+        let movedOn = ThreadResult { try Self.echoed(port: fallbackPort, "moved on") }
+        // The slow backend accepts nothing until the second client has its answer, so only
+        // giving the slow one up after the connect timeout can answer it.
+        let movedOnAnswer = try await movedOn.value()
+        gate.signal()
+        let waitedAnswer = try await waited.value()
+        #expect(movedOnAnswer == "quick:moved on", "with another backend left, the slow one is given up after the timeout")
+        #expect(waitedAnswer == "slow:waited", "the only backend is still waited for, past the connect timeout")
         await onlySlow.stop()
         await slowThenQuick.stop()
     }
@@ -282,5 +289,26 @@ final class ClientLog: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return values
+    }
+}
+
+/// A result computed on a thread started at once, for clients whose timing matters.
+final class ThreadResult<T: Sendable>: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var result: Result<T, any Error>?
+
+    init(_ body: @escaping @Sendable () throws -> T) {
+        Thread { [self] in
+            result = Result { try body() }
+            done.signal()
+        }.start()
+    }
+
+    /// Waits on a thread of its own, so as not to hold one of the few cooperative threads.
+    func value() async throws -> T {
+        try await TCPForwarderTests.onThread { [self] in
+            done.wait()
+            return try result!.get()
+        }
     }
 }
