@@ -27,7 +27,7 @@ public final class GarbageCollector: Service {
     public func run() async throws {
         let changes = try ResourceWatcher.changes(of: ResourceCatalog.all, in: store)
         sweep()
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
                     for await event in changes { self.handle(event) }

@@ -25,7 +25,7 @@ public final class NamespaceController: Service {
     public func run() async throws {
         let changes = try ResourceWatcher.changes(of: ResourceCatalog.all.filter { $0.kind == "Namespace" }, in: store)
         reconcileAll()
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
                     for await event in changes where event.object.deletionTimestamp != nil {

@@ -1,3 +1,4 @@
+import CLinux
 import Foundation
 
 /// Runs blocking work (libcurl transfers, libarchive unpacking, fsync) on its own thread so that it
@@ -7,11 +8,19 @@ public func onDedicatedThread<T: Sendable>(
     _ body: @escaping @Sendable () throws -> T
 ) async throws -> T {
     try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, Error>) in
-        let thread = Thread {
+        startThread(named: name, stackSize: 1 << 20) {
             do { continuation.resume(returning: try body()) } catch { continuation.resume(throwing: error) }
         }
-        thread.name = name
-        thread.stackSize = 1 << 20
-        thread.start()
     }
+}
+
+/// Starts `body` on a thread of its own, named as ps, top -H and perf show it: Foundation's
+/// Thread.name does not reach the kernel here (such threads showed a Dispatch queue's name).
+public func startThread(named name: String, stackSize: Int, _ body: @escaping @Sendable () -> Void) {
+    let thread = Thread {
+        _ = cz_set_thread_name(name)
+        body()
+    }
+    thread.stackSize = stackSize
+    thread.start()
 }

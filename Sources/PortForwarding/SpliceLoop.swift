@@ -2,6 +2,7 @@ import CLinux
 import Foundation
 import Glibc
 import Logging
+import Platform
 import Synchronization
 
 /// Something on the splice loop's epoll set; called on the loop's thread only, with the token
@@ -75,10 +76,7 @@ final class SpliceLoop: @unchecked Sendable {
     }
 
     private func start() {
-        let thread = Thread { [self] in run() }
-        thread.name = "onekube-splice"
-        thread.stackSize = 512 << 10
-        thread.start()
+        startThread(named: "onekube-splice", stackSize: 512 << 10) { [self] in run() }
     }
 
     /// Runs `command` on the loop's thread, soon.
@@ -123,8 +121,6 @@ final class SpliceLoop: @unchecked Sendable {
     // MARK: The loop
 
     private func run() {
-        // Foundation's Thread.name does not reach the kernel here; top -H and perf show this.
-        _ = cz_set_thread_name("onekube-splice")
         var events = [epoll_event](repeating: epoll_event(), count: 256)
         while true {
             let count = events.withUnsafeMutableBufferPointer {

@@ -21,17 +21,14 @@ final class CgroupMoveWarmer: Sendable {
     /// Keeps the lock warm for the next `seconds`, moving `pid` (a process of ours that may
     /// live in any cgroup: the zygote).
     func poke(pid: pid_t, seconds: Double = 0.2) {
-        let startThread = state.withLock { state -> Bool in
+        let shouldStart = state.withLock { state -> Bool in
             state.pid = pid
             state.until = .now + .milliseconds(Int(seconds * 1000))
             defer { state.running = true }
             return !state.running
         }
-        if startThread {
-            let thread = Thread { [self] in loop() }
-            thread.name = "onekube-cgroup-warmer"
-            thread.stackSize = 128 << 10
-            thread.start()
+        if shouldStart {
+            startThread(named: "onekube-cgroup-warmer", stackSize: 128 << 10) { [self] in loop() }
         } else {
             wake.signal()
         }

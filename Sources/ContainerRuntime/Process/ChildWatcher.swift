@@ -37,10 +37,7 @@ public final class ChildWatcher: Sendable {
             return !started
         }
         guard shouldStart else { return }
-        let thread = Thread { [self] in loop() }
-        thread.name = "onekube-child-watcher"
-        thread.stackSize = 256 << 10
-        thread.start()
+        startThread(named: "onekube-child-watcher", stackSize: 256 << 10) { [self] in loop() }
     }
 
     private func loop() {

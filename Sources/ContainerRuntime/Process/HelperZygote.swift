@@ -94,10 +94,7 @@ final class HelperZygote: Sendable {
             }
         }
         let socket = pair[0]
-        let thread = Thread { [self] in readAnswers(socket) }
-        thread.name = "onekube-zygote"
-        thread.stackSize = 256 << 10
-        thread.start()
+        startThread(named: "onekube-zygote", stackSize: 256 << 10) { [self] in readAnswers(socket) }
         logger.debug("runtime helper zygote started", metadata: ["pid": "\(pid)"])
         return (socket, pid)
     }
