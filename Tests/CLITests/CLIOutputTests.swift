@@ -29,7 +29,7 @@ struct CLIOutputTests {
     @Test func queryEncodingIsGoStyle() {
         #expect(DockerClient.encodeQuery([("fromImage", "docker.io/library/busybox"), ("tag", "latest")])
             == "fromImage=docker.io%2Flibrary%2Fbusybox&tag=latest")
-        #expect(DockerClient.formEncode("a b!") == "a+b%21")
+        #expect(GoURL.queryEscape("a b!") == "a+b%21")
     }
 
     func render(_ lines: [String], terminal: Bool) -> (String, DockerCLIError?) {

@@ -29,22 +29,7 @@ struct DockerClient: Sendable {
     }
 
     static func encodeQuery(_ items: [(String, String)]) -> String {
-        items.map { "\(formEncode($0.0))=\(formEncode($0.1))" }.joined(separator: "&")
-    }
-
-    /// Go's url.QueryEscape: unreserved characters stay, space becomes `+`, the rest is %XX.
-    static func formEncode(_ s: String) -> String {
-        var out = ""
-        for byte in s.utf8 {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
-                out.unicodeScalars.append(Unicode.Scalar(byte))
-            case UInt8(ascii: " "): out += "+"
-            default: out += String(format: "%%%02X", byte)
-            }
-        }
-        return out
+        items.map { "\(GoURL.queryEscape($0.0))=\(GoURL.queryEscape($0.1))" }.joined(separator: "&")
     }
 
     /// Image names keep their `/` and `:` in paths, as the docker CLI sends them.

@@ -49,8 +49,8 @@ struct KubectlExecCommand: AsyncParsableCommand {
             let name = target[path: ["metadata", "name"]]?.stringValue ?? pod
             let namespace = target[path: ["metadata", "namespace"]]?.stringValue ?? session.context.namespace
             // url.Values.Encode: keys sorted, each command word its own parameter.
-            var query = arguments.map { "command=" + Self.queryEscape($0) }
-            query.append("container=" + Self.queryEscape(containerName))
+            var query = arguments.map { "command=" + GoURL.queryEscape($0) }
+            query.append("container=" + GoURL.queryEscape(containerName))
             if !useTTY { query.append("stderr=true") }
             if stdin { query.append("stdin=true") }
             query.append("stdout=true")
@@ -117,22 +117,5 @@ struct KubectlExecCommand: AsyncParsableCommand {
             source.resume()
             return source
         }
-    }
-
-    /// Go's `url.QueryEscape`: unreserved bytes as they are, space as `+`, the rest `%XX`.
-    static func queryEscape(_ text: String) -> String {
-        var out = ""
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
-                out.unicodeScalars.append(Unicode.Scalar(byte))
-            case UInt8(ascii: " "):
-                out += "+"
-            default:
-                out += String(format: "%%%02X", byte)
-            }
-        }
-        return out
     }
 }
