@@ -28,13 +28,9 @@ public enum ProcessSpawner {
         defer { posix_spawn_file_actions_destroy(&actions) }
         cz_posix_spawn_file_actions_addclosefrom(&actions, 3)
         var pid = pid_t()
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        let envp = environment.map { strdup($0) } + [nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
+        let rc = withCStrings(argv: [executable] + arguments, envp: environment) { argv, envp in
+            posix_spawnp(&pid, executable, &actions, nil, argv, envp)
         }
-        let rc = posix_spawnp(&pid, executable, &actions, nil, argv, envp)
         guard rc == 0 else { throw SystemError("posix_spawnp", path: executable, errno: rc) }
         return pid
     }
@@ -74,18 +70,26 @@ public enum ProcessSpawner {
         posix_spawnattr_setflags(&attributes, Int16(flags))
 
         var pid = pid_t()
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        let envp = environment.map { strdup($0) } + [nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
+        let rc = withCStrings(argv: [executable] + arguments, envp: environment) { argv, envp in
+            posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
         }
-        let rc = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
         guard rc == 0 else { throw SystemError("posix_spawn", path: executable, errno: rc) }
         return pid
     }
 
     /// Waits for a child and returns its exit status as a shell reports it (128+signal if killed).
+    /// `argv` and `envp` as the NULL-terminated C string arrays posix_spawn takes, freed after `body`.
+    static func withCStrings<T>(argv: [String], envp: [String],
+                                _ body: ([UnsafeMutablePointer<CChar>?], [UnsafeMutablePointer<CChar>?]) -> T) -> T {
+        let cArgv = argv.map { strdup($0) } + [nil]
+        let cEnvp = envp.map { strdup($0) } + [nil]
+        defer {
+            cArgv.forEach { free($0) }
+            cEnvp.forEach { free($0) }
+        }
+        return body(cArgv, cEnvp)
+    }
+
     public static func wait(_ pid: pid_t) throws -> Int32 {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
