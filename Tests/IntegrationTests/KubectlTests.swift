@@ -287,6 +287,11 @@ struct KubectlTests {
         #expect(described.contains("Endpoints:         10.244.0.10:8080,10.244.0.11:8080") || described.contains("10.244.0.10:8080,10.244.0.11:8080"), "\(described)")
         let notReady = try onekube.kubectl(["get", "ep", "kubia-http", "-o", "jsonpath={.subsets[0].notReadyAddresses[0].ip}"]).stdout
         #expect(notReady == "10.244.0.12")
+        // publishNotReadyAddresses: the not-ready pod is published with the others (StatefulSet peers, DNS-based discovery).
+        #expect(try onekube.kubectl(["patch", "svc", "kubia-http", "--type=merge", "-p", #"{"spec":{"publishNotReadyAddresses":true}}"#]).status == 0)
+        try waitUntil("the not-ready pod published") {
+            try onekube.kubectl(["get", "ep", "kubia-http", "-o", "jsonpath={.subsets[0].addresses[*].ip}"]).stdout == "10.244.0.10 10.244.0.11 10.244.0.12"
+        }
     }
 
     @Test func loadBalancersGetTheirOwnLoopbackAddresses() throws {
