@@ -8,8 +8,10 @@ import ServiceLifecycle
 
 /// Gives every LoadBalancer service an external address within a second: its own loopback address
 /// from the pool (127.0.1.1, 127.0.1.2, …: all of 127.0.0.0/8 is local on Linux, so two services
-/// can both use port 8080 and nothing leaves the machine), or the one `--lb-address` names.
-/// Services that stop being LoadBalancers give theirs back.
+/// can both use port 8080 and nothing leaves the machine), or the one `--lb-address` names. On
+/// that one address two services cannot share a port: the later one stays `<pending>` until the
+/// port is free, as k3s's ServiceLB leaves it. Services that stop being LoadBalancers give theirs
+/// back, and an address a different configuration gave (another pool, or none) is replaced.
 public final class LoadBalancerController: Service {
     let registry: ObjectRegistry
     let pool: IPv4Network
@@ -30,7 +32,12 @@ public final class LoadBalancerController: Service {
     public func run() async throws {
         guard let services = Self.services else { return }
         try await ReconcileLoop(queue: queue, store: store).run(
-            watching: [services], initial: [services], route: { event in if event.kind != .deleted { self.queue.add(event.key) } },
+            watching: [services], initial: [services],
+            route: { event in
+                if event.kind != .deleted { self.queue.add(event.key) }
+                // A deleted or changed service may have freed the address or port a pending one waits for.
+                for pending in self.pendingKeys() where pending != event.key { self.queue.add(pending) }
+            },
             reconcile: reconcile)
     }
 
@@ -45,12 +52,21 @@ public final class LoadBalancerController: Service {
         var wanted: [String] = current
         if !isLoadBalancer {
             wanted = []
-        } else if current.isEmpty {
-            guard let address = fixedAddress ?? nextFree(excluding: key) else {
+        } else if current.isEmpty || !current.allSatisfy(isOurs) {
+            if let fixedAddress {
+                if let holder = portHolder(on: fixedAddress, for: service, excluding: key) {
+                    logger.info("load balancer port taken on the --lb-address; the service stays pending",
+                                metadata: ["service": "\(key.namespace)/\(key.name)", "address": "\(fixedAddress)", "holder": "\(holder)"])
+                    wanted = []
+                } else {
+                    wanted = [fixedAddress]
+                }
+            } else if let address = nextFree(excluding: key) {
+                wanted = [address]
+            } else {
                 logger.warning("the load balancer pool is exhausted", metadata: ["pool": "\(pool)"])
-                return
+                wanted = []
             }
-            wanted = [address]
         }
         guard wanted != current else { return }
         _ = try? registry.replace(services, namespace: key.namespace, name: key.name, expectedRevision: nil, statusOnly: true) { value in
@@ -59,6 +75,34 @@ public final class LoadBalancerController: Service {
                 .object([("ip", .string(ip)), ("ipMode", .string("VIP"))])
             }))])
             return next
+        }
+    }
+
+    /// Whether this configuration could have given `ip`: the `--lb-address`, or a pool address.
+    func isOurs(_ ip: String) -> Bool {
+        if let fixedAddress { return ip == fixedAddress }
+        return IPv4Network.parse(ip).map(pool.contains) ?? false
+    }
+
+    /// LoadBalancer services with no address yet.
+    func pendingKeys() -> [ObjectKey] {
+        store.list(ObjectScope(resource: "services")).items.filter {
+            $0.value[path: ["spec", "type"]]?.stringValue == "LoadBalancer" && Self.ingressIPs($0.value).isEmpty
+        }.map(\.key)
+    }
+
+    /// The service (namespace/name) already listening on `address` on one of `service`'s ports.
+    func portHolder(on address: String, for service: OrderedJSON, excluding key: ObjectKey) -> String? {
+        let wanted = Set(Self.ports(service))
+        return store.list(ObjectScope(resource: "services")).items.first {
+            $0.key != key && Self.ingressIPs($0.value).contains(address) && !wanted.isDisjoint(with: Self.ports($0.value))
+        }.map { "\($0.key.namespace)/\($0.key.name)" }
+    }
+
+    /// A service's ports as "8080/TCP".
+    static func ports(_ service: OrderedJSON) -> [String] {
+        (service[path: ["spec", "ports"]]?.arrayValue ?? []).compactMap { port in
+            port["port"]?.intValue.map { "\($0)/\(port["protocol"]?.stringValue ?? "TCP")" }
         }
     }
 

@@ -1,5 +1,6 @@
 import ClusterDNS
 import ContainerRuntime
+import Glibc
 import Logging
 import ObjectStore
 import Platform
@@ -25,6 +26,7 @@ struct ServiceNetworking {
         guard let dnsIP = configuration.clusterDNSServiceIP else {
             throw OnekubeError(.invalidArgument, "invalid --service-cidr \(configuration.serviceCIDR)")
         }
+        if let address = configuration.loadBalancerAddress { try Self.requireLocal(address) }
         let addresses = LoopbackServiceAddresses(loopback: loopback)
         let proxy = ServiceProxy(store: store, factory: ForwardingListenerFactory(logger: logger.withLabel("service-proxy")),
                                  addresses: addresses, nodeAddresses: [Self.nodePortAddress],
@@ -37,6 +39,26 @@ struct ServiceNetworking {
         services = [.init(service: proxy),
                     .init(service: AddressedService(address: dnsIP, addresses: addresses, service: dns, logger: logger.withLabel("cluster-dns")),
                           successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore)]
+    }
+
+    /// `--lb-address` must be one of this host's addresses: the proxy binds it for every
+    /// LoadBalancer port, and an address the host does not have would leave every service
+    /// forever unreachable. Checked by binding a socket to it (port 0), which sends nothing.
+    static func requireLocal(_ address: String) throws {
+        var socketAddress = sockaddr_in()
+        socketAddress.sin_family = sa_family_t(AF_INET)
+        guard inet_pton(AF_INET, address, &socketAddress.sin_addr) == 1 else {
+            throw OnekubeError(.invalidArgument, "invalid --lb-address \(address): not an IPv4 address")
+        }
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw OnekubeError(.internalError, "socket for --lb-address \(address): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let bound = withUnsafePointer(to: &socketAddress) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else {
+            throw OnekubeError(.invalidArgument, "--lb-address \(address) is not an address of this host (bind: \(String(cString: strerror(errno))))")
+        }
     }
 
     /// Removes every address with this instance's label: at startup what an earlier run left

@@ -216,6 +216,48 @@ struct ServiceTrafficTests {
         #expect(try Self.curl("\(other.external):8080") == "You've hit \(two.hostname)\n", "the other service is untouched")
     }
 
+    /// `--lb-address`: every LoadBalancer service gets the one address and answers there on its
+    /// own port; a service wanting a port already taken on it stays `<pending>` until the holder
+    /// goes. An address the host does not have stops `onekube start` with the reason.
+    @Test func oneLoadBalancerAddressServesEveryServiceOnItsOwnPort() throws {
+        let images = try ContainerRegistry()
+        let elsewhere = try OnekubeInstance(start: false)
+        do {
+            try elsewhere.start(["--lb-address", "192.0.2.1"])
+            Issue.record("onekube started with an --lb-address the host does not have")
+        } catch {
+            #expect("\(error)".contains("--lb-address 192.0.2.1 is not an address of this host"), "\(error)")
+        }
+
+        let onekube = try OnekubeInstance(start: false)
+        let address = onekube.loadBalancerIP(200)
+        try onekube.start(["--registry-mirror", "http://\(images.registry.host)", "--lb-address", address])
+        let one = try Self.backend(onekube, "one")
+        let two = try Self.backend(onekube, "two")
+        try Self.apply(onekube, Self.service("kubia", type: "LoadBalancer", endpoints: [one.ip]))
+        try Self.apply(onekube, Self.service("other", type: "LoadBalancer", port: 8081, endpoints: [two.ip]))
+        #expect(try Self.addresses(onekube, "kubia").external == address)
+        #expect(try Self.addresses(onekube, "other").external == address)
+        let hitOne = "You've hit \(one.hostname)\n", hitTwo = "You've hit \(two.hostname)\n"
+        try waitUntil("kubia on \(address):8080") { (try? Self.curl("\(address):8080")) == hitOne }
+        try waitUntil("other on \(address):8081") { (try? Self.curl("\(address):8081")) == hitTwo }
+
+        // Port 8080 is kubia's on that address: the late service waits, shown as kubectl shows it.
+        try Self.apply(onekube, Self.service("late", type: "LoadBalancer", endpoints: [two.ip]))
+        try waitUntil("late's ClusterIP") { !(try Self.field(onekube, "late", ".spec.clusterIP")).isEmpty }
+        Thread.sleep(forTimeInterval: 1)
+        #expect(try Self.field(onekube, "late", ".status.loadBalancer.ingress[0].ip") == "")
+        let row = try onekube.kubectl(["get", "svc", "late", "--no-headers"]).stdout
+        #expect(row.split(separator: " ", omittingEmptySubsequences: true).dropFirst(3).first == "<pending>", "\(row)")
+        #expect(try Self.curl("\(address):8080") == hitOne)
+
+        // Once kubia goes, late gets the address and the port.
+        #expect(try onekube.kubectl(["delete", "svc", "kubia"]).status == 0)
+        #expect(try Self.addresses(onekube, "late").external == address)
+        try waitUntil("late on \(address):8080") { (try? Self.curl("\(address):8080")) == hitTwo }
+        #expect(try Self.curl("\(address):8081") == hitTwo)
+    }
+
     @Test func roundRobinAndClientIPAffinity() throws {
         let images = try ContainerRegistry()
         let onekube = try images.instance()
