@@ -2,8 +2,10 @@
 # Service traffic: a busybox httpd behind a LoadBalancer service (onekube's userspace proxy)
 # against the same httpd reached straight at its container IP, through HAProxy (the reference
 # userspace TCP proxy, splicing as onekube does) and through podman's `-p` port publishing (a
-# kernel DNAT rule), in one run; prints a Markdown section for bench/RESULTS.md.
-# Needs root, wrk, curl, skopeo, docker-registry, kubectl, haproxy and podman (apt-get).
+# kernel DNAT rule), in one run; then the book's kubia app (Node.js, keep-alive connections: the
+# proxy's own cost per request, with no connection set-up on the way) the same four ways.
+# Prints a Markdown section for bench/RESULTS.md.
+# Needs root, wrk, curl, skopeo, docker-registry, kubectl, haproxy, podman and nodejs (apt-get).
 # usage: sudo bench/services.sh [path/to/onekube]   (default: a release build, made if missing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +26,36 @@ prlimit --nofile=1024:"$(ulimit -Hn)" "$ONEKUBE" start --data-dir "$DATA" --brid
 HTTPD='mkdir -p /www && echo hello > /www/index.html && head -c 268435456 /dev/zero > /www/big && exec httpd -f -p 8080 -h /www'
 "$ONEKUBE" docker run -d --name web busybox sh -c "$HTTPD" >/dev/null
 POD_IP=$("$ONEKUBE" docker inspect -f '{{.NetworkSettings.IPAddress}}' web)
+# The book's app.js (chapter 2), run by the host's node from a busybox container with the host's
+# /usr mounted read-only (no image to download).
+cat > "$WORK/app.js" <<'JS'
+const http = require('http');
+const os = require('os');
+console.log("Kubia server starting...");
+var handler = function(request, response) {
+  console.log("Received request from " + request.connection.remoteAddress);
+  response.writeHead(200);
+  response.end("You've hit " + os.hostname() + "\n");
+};
+var www = http.createServer(handler);
+www.listen(8080);
+JS
+NODE_MOUNTS=(-v /usr:/usr:ro -v /usr/lib:/lib:ro -v /usr/lib64:/lib64:ro -v "$WORK/app.js:/app.js:ro")
+"$ONEKUBE" docker run -d --name kubia "${NODE_MOUNTS[@]}" busybox /usr/bin/node /app.js >/dev/null
+KUBIA_IP=$("$ONEKUBE" docker inspect -f '{{.NetworkSettings.IPAddress}}' kubia)
+kubectl apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Service
+metadata: {name: kubia}
+spec:
+  type: LoadBalancer
+  ports: [{port: 8080, targetPort: 8080}]
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: kubia}
+subsets: [{addresses: [{ip: $KUBIA_IP}], ports: [{port: 8080}]}]
+YAML
 kubectl apply -f - >/dev/null <<YAML
 apiVersion: v1
 kind: Service
@@ -41,15 +73,22 @@ START=$(date +%s.%N)
 until LB_IP=$(kubectl get svc web -o 'jsonpath={.status.loadBalancer.ingress[0].ip}') && [ -n "$LB_IP" ]; do sleep 0.01; done
 ASSIGNED=$(echo "$(date +%s.%N) - $START" | bc -l)
 for _ in $(seq 500); do curl -fs "http://$LB_IP:8080/" >/dev/null && break; sleep 0.02; done
+until KUBIA_LB=$(kubectl get svc kubia -o 'jsonpath={.status.loadBalancer.ingress[0].ip}') && [ -n "$KUBIA_LB" ]; do sleep 0.01; done
+for _ in $(seq 500); do curl -fs "http://$KUBIA_LB:8080/" >/dev/null && break; sleep 0.02; done
 
 podman_busybox
 PODMAN_PORT=$(free_port)
 "${PODMAN[@]}" run -d --name web --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 -p "127.0.0.1:$PODMAN_PORT:8080" \
     localhost/bench-busybox sh -c "$HTTPD" >/dev/null
 for _ in $(seq 500); do curl -fs "http://127.0.0.1:$PODMAN_PORT/" >/dev/null && break; sleep 0.02; done
+PODMAN_KUBIA_PORT=$(free_port)
+"${PODMAN[@]}" run -d --name kubia --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 -p "127.0.0.1:$PODMAN_KUBIA_PORT:8080" \
+    "${NODE_MOUNTS[@]}" localhost/bench-busybox /usr/bin/node /app.js >/dev/null
+for _ in $(seq 500); do curl -fs "http://127.0.0.1:$PODMAN_KUBIA_PORT/" >/dev/null && break; sleep 0.02; done
 
 # HAProxy in TCP mode with splice(2), to the same container IP.
 HAPROXY_PORT=$(free_port)
+HAPROXY_KUBIA_PORT=$(free_port)
 cat > "$WORK/haproxy.cfg" <<CFG
 global
     maxconn 4096
@@ -66,13 +105,23 @@ frontend web
 backend web
     option splice-auto
     server web $POD_IP:8080
+frontend kubia
+    bind 127.0.0.1:$HAPROXY_KUBIA_PORT
+    option splice-auto
+    default_backend kubia
+backend kubia
+    option splice-auto
+    server kubia $KUBIA_IP:8080
 CFG
 haproxy -D -f "$WORK/haproxy.cfg"
 trap 'kill "$(cat "$WORK/haproxy.pid")" 2>/dev/null; bench_cleanup' EXIT
 for _ in $(seq 500); do curl -fs "http://127.0.0.1:$HAPROXY_PORT/" >/dev/null && break; sleep 0.02; done
+for _ in $(seq 500); do curl -fs "http://127.0.0.1:$HAPROXY_KUBIA_PORT/" >/dev/null && break; sleep 0.02; done
 
 TARGETS=("onekube LoadBalancer $LB_IP:8080" "container IP $POD_IP:8080 (direct)" "HAProxy 127.0.0.1:$HAPROXY_PORT" "podman -p 127.0.0.1:$PODMAN_PORT")
 ADDRESSES=("$LB_IP:8080" "$POD_IP:8080" "127.0.0.1:$HAPROXY_PORT" "127.0.0.1:$PODMAN_PORT")
+KUBIA_TARGETS=("onekube LoadBalancer $KUBIA_LB:8080" "container IP $KUBIA_IP:8080 (direct)" "HAProxy 127.0.0.1:$HAPROXY_KUBIA_PORT" "podman -p 127.0.0.1:$PODMAN_KUBIA_PORT")
+KUBIA_ADDRESSES=("$KUBIA_LB:8080" "$KUBIA_IP:8080" "127.0.0.1:$HAPROXY_KUBIA_PORT" "127.0.0.1:$PODMAN_KUBIA_PORT")
 
 # Every request is a new connection, and each leaves a TIME_WAIT socket for 60 s: a row run
 # right after another would find thousands and pay for them in connect(). Wait them out.
@@ -131,6 +180,22 @@ ratio() { python3 -c "print('%.0f%%' % (100.0 * $1 / $2) if $2 else 'n/a')"; }
 echo "Through the LoadBalancer vs direct: $(ratio "${RPS1[0]}" "${RPS1[1]}") of the request rate on one connection, $(ratio "${RPS16[0]}" "${RPS16[1]}") on 16, $(ratio "${MBS[0]}" "${MBS[1]}") of the download throughput (goal ≥ 80%); added p50 latency $(( ${P50[0]} - ${P50[1]} )) µs (goal ≤ 100 µs)."
 echo "onekube's LoadBalancer vs HAProxy: $(ratio "${RPS1[0]}" "${RPS1[2]}") of HAProxy's request rate on one connection, $(ratio "${RPS16[0]}" "${RPS16[2]}") on 16, $(ratio "${MBS[0]}" "${MBS[2]}") of its download throughput; p50 $(( ${P50[0]} - ${P50[2]} )) µs from HAProxy's."
 echo "onekube's LoadBalancer vs podman's -p: $(ratio "${RPS1[0]}" "${RPS1[3]}") of podman's request rate on one connection, $(ratio "${RPS16[0]}" "${RPS16[3]}") on 16, $(ratio "${MBS[0]}" "${MBS[3]}") of its download throughput."
+echo
+echo "The book's kubia app (node $(node --version), \`app.js\` as in chapter 2, logging each request) behind each; wrk keeps its connections open (HTTP keep-alive), so every request crosses the proxy with no connection set-up:"
+echo
+echo "| path | 1 connection: req/s | p50 | p99 | 16 connections: req/s | p50 |"
+echo "|:---|---:|---:|---:|---:|---:|"
+declare -A KRPS1 KP50 KRPS16
+for i in 0 1 2 3; do
+    read -r rps1 p50 p99 err1 <<<"$(measure "${KUBIA_ADDRESSES[$i]}" 1)"
+    read -r rps16 p50_16 _ err16 <<<"$(measure "${KUBIA_ADDRESSES[$i]}" 16)"
+    KRPS1[$i]=$rps1; KP50[$i]=$p50; KRPS16[$i]=$rps16
+    note=""
+    [ "$err1" != none ] || [ "$err16" != none ] && note=" (errors: $err1 / $err16)"
+    echo "| ${KUBIA_TARGETS[$i]}$note | $rps1 | $p50 µs | $p99 µs | $rps16 | $p50_16 µs |"
+done
+echo
+echo "Through the LoadBalancer vs direct: $(ratio "${KRPS1[0]}" "${KRPS1[1]}") of the request rate on one connection, $(ratio "${KRPS16[0]}" "${KRPS16[1]}") on 16 (goal ≥ 80%); added p50 latency $(( ${KP50[0]} - ${KP50[1]} )) µs (goal ≤ 100 µs). HAProxy: $(ratio "${KRPS1[2]}" "${KRPS1[1]}") and $(ratio "${KRPS16[2]}" "${KRPS16[1]}") of direct, added p50 $(( ${KP50[2]} - ${KP50[1]} )) µs."
 echo
 
 # 1,000 connections opened at once, each then sent a request: how many are answered within
