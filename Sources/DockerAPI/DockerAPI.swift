@@ -84,6 +84,8 @@ public final class DockerAPI: HTTPResponder {
                 switch request.method {
                 case .GET where rest.hasSuffix("/json"):
                     return try inspectImage(String(rest.dropLast("/json".count)))
+                case .GET where rest.hasSuffix("/history"):
+                    return try imageHistory(String(rest.dropLast("/history".count)))
                 case .POST where rest.hasSuffix("/tag"):
                     return try tagImage(String(rest.dropLast("/tag".count)), request)
                 case .POST where rest.hasSuffix("/push"):

@@ -154,6 +154,22 @@ extension DockerAPI {
         return DockerResponse.json(value)
     }
 
+    /// GET /images/{name}/history: newest step first; the newest carries the image's ID and tags,
+    /// the older ones `<missing>` (their images exist only as layers here, as for a pulled image
+    /// in dockerd).
+    func imageHistory(_ name: String) throws -> HTTPServerResponse {
+        let image = try images.resolve(name).image
+        let tags = image.familiarTags
+        let steps = try image.historySteps().reversed()
+        return DockerResponse.json(.array(steps.enumerated().map { index, step in
+            .object([
+                ("Comment", .string(step.comment)), ("Created", .int(step.created)), ("CreatedBy", .string(step.createdBy)),
+                ("Id", .string(index == 0 ? image.id.description : "<missing>")), ("Size", .int(step.size)),
+                ("Tags", index == 0 && !tags.isEmpty ? .strings(tags) : .null),
+            ])
+        }))
+    }
+
     static func rfc3339(_ seconds: Int64) -> String {
         let formatter = ISO8601DateFormatter()
         return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))

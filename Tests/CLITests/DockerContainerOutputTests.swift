@@ -1,3 +1,4 @@
+import Foundation
 @testable import CLI
 import Platform
 import Testing
@@ -49,5 +50,23 @@ struct DockerContainerOutputTests {
         let conflict = ContainerCreation.runError(DockerCLIError(message: "Error response from daemon: Conflict."))
         #expect(conflict.exitCode == 125)
         #expect(conflict.message == "docker: Error response from daemon: Conflict.\n\nRun 'docker run --help' for more information")
+    }
+
+    @Test func historyTableAsTheDockerCLIPrintsIt() throws {
+        let steps = try OrderedJSON(parsing: Array("""
+            [{"Comment":"","Created":1700000000,"CreatedBy":"ENTRYPOINT [\\"/bin/sh\\" \\"/app.sh\\"]","Id":"sha256:0123456789abcdef0123","Size":0,"Tags":["kubia:latest"]},
+             {"Comment":"buildkit.dockerfile.v0","Created":1699990000,"CreatedBy":"RUN /bin/sh -c apt-get update &&\\tapt-get install -y curl ca-certificates","Id":"<missing>","Size":12345678,"Tags":null}]
+            """.utf8)).arrayValue ?? []
+        let now = Date(timeIntervalSince1970: 1700000000 + 3 * 3600)
+        #expect(DockerHistory.render(steps, human: true, truncate: true, quiet: false, now: now) == """
+            IMAGE          CREATED       CREATED BY                                      SIZE      COMMENT
+            0123456789ab   3 hours ago   ENTRYPOINT ["/bin/sh" "/app.sh"]                0B        
+            <missing>      6 hours ago   RUN /bin/sh -c apt-get update && apt-get ins…   12.3MB    buildkit.dockerfile.v0
+
+            """)
+        #expect(DockerHistory.render(steps, human: true, truncate: true, quiet: true, now: now) == "0123456789ab\n<missing>\n")
+        let raw = DockerHistory.render(steps, human: false, truncate: false, quiet: false, now: now)
+        #expect(raw.hasPrefix("IMAGE ") && raw.contains(" CREATED AT ") && raw.contains("sha256:0123456789abcdef0123") && raw.contains(" 12345678 ") && raw.contains("apt-get install -y curl ca-certificates"), "\(raw)")
+        #expect(GoBool.parse("False") == false && GoBool.parse("1") == true && GoBool.parse("yes") == nil)
     }
 }

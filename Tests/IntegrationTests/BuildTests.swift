@@ -415,4 +415,39 @@ struct BuildTests {
         let rebuilt = try Self.build(onekube, client, ["-t", "kubia", "."], in: context)
         #expect(rebuilt.status == 0 && Self.cachedSteps(rebuilt.stdout).isEmpty, "\(rebuilt)")
     }
+
+    /// `docker history` of a built image: newest step first, the image's ID on it and
+    /// `<missing>` below, each layer's size and 0B for steps without one; both clients print the
+    /// same table (and the same error for an unknown image).
+    @Test func historyListsTheBuildsSteps() throws {
+        let scratch = try TemporaryDirectory("onekube-build")
+        let context = try Self.offlineKubia(in: scratch)
+        let onekube = try OnekubeInstance()
+        let built = try Self.build(onekube, .builtIn, ["-t", "kubia", "."], in: context)
+        #expect(built.status == 0, "\(built)")
+        let id = try onekube.docker(["images", "-q", "kubia"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+
+        let quiet = try onekube.docker(["history", "-q", "kubia"])
+        #expect(quiet.stdout == "\(id)\n<missing>\n<missing>\n<missing>\n<missing>\n", "\(quiet)")
+        let raw = try onekube.docker(["history", "--no-trunc", "-H=false", "kubia"]).stdout.split(separator: "\n").map(String.init)
+        #expect(raw.count == 6, "\(raw)")
+        if raw.count == 6 {
+            #expect(raw[0].hasPrefix("IMAGE "))
+            #expect(raw[1].hasPrefix("sha256:\(id)") && raw[1].contains("ENTRYPOINT"), "\(raw[1])")
+            #expect(raw[1].contains(" 0 "), "no layer, size 0: \(raw[1])")
+            let busyboxSize = try FileManager.default.attributesOfItem(atPath: "/bin/busybox")[.size] as? Int ?? 0
+            #expect(raw[5].contains("COPY") && raw[5].contains(" \(busyboxSize) "), "the COPY layer holds busybox: \(raw[5])")
+        }
+        for arguments in [["history", "kubia"], ["history", "--no-trunc", "kubia"], ["history", "-H=false", "kubia"],
+                          ["image", "history", "-q", "kubia"], ["history", "nosuch"]] {
+            var ours = try onekube.docker(.builtIn, arguments), theirs = try onekube.docker(.real, arguments)
+            // An age may tick between the two: once more.
+            if ours.stdout != theirs.stdout {
+                ours = try onekube.docker(.builtIn, arguments)
+                theirs = try onekube.docker(.real, arguments)
+            }
+            #expect(ours.stdout == theirs.stdout && ours.stderr == theirs.stderr && ours.status == theirs.status,
+                    "docker \(arguments.joined(separator: " ")):\nonekube docker: \(ours)\ndocker CLI: \(theirs)")
+        }
+    }
 }

@@ -12,7 +12,7 @@ struct DockerCommand: ParsableCommand {
         abstract: "A docker-compatible client of onekube's Docker Engine API.",
         subcommands: [DockerRun.self, DockerCreate.self, DockerStart.self, DockerPs.self, DockerLogs.self, DockerExec.self,
                       DockerStop.self, DockerKill.self, DockerRestart.self, DockerRm.self, DockerWait.self, DockerAttach.self,
-                      DockerPull.self, DockerImages.self, DockerImage.self, DockerRmi.self, DockerTag.self,
+                      DockerPull.self, DockerImages.self, DockerImage.self, DockerHistory.self, DockerRmi.self, DockerTag.self,
                       DockerBuild.self, DockerSave.self, DockerLoad.self, DockerPush.self, DockerLogin.self, DockerLogout.self, DockerBuilder.self,
                       DockerInspect.self, DockerVersion.self, DockerInfo.self])
 
