@@ -137,6 +137,48 @@ struct KubectlModeStreamTests {
         #expect(download.status == 0 && download.stdout.utf8.count == 1048576, "\(download.stdout.utf8.count) bytes, \(download.stderr)")
     }
 
+    /// `attach` joins a container's own stdio: each form, run by both clients on twin pods (an
+    /// attach ends the container it feeds), prints the same; and both refuse the same way.
+    @Test func attachPrintsWhatKubectlPrints() throws {
+        let (images, onekube) = try Self.kubia()
+        defer { withExtendedLifetime(images) {} }
+        func talker(_ name: String) -> String {
+            """
+            apiVersion: v1
+            kind: Pod
+            metadata:
+              name: \(name)
+            spec:
+              restartPolicy: Never
+              containers:
+              - name: talker
+                image: busybox
+                command: ["sh", "-c", "read line; echo got $line; echo bye >&2"]
+                stdin: true
+                stdinOnce: true
+            """
+        }
+        let forms: [(String) -> [String]] = [
+            { ["attach", "-i", $0] }, { ["attach", "-i", "-q", $0] }, { ["attach", "-it", $0] },
+            { ["attach", "-i", "pod/\($0)"] }, { ["attach", "-i", "pods", $0, "-c", "talker"] },
+        ]
+        for (index, form) in forms.enumerated() {
+            let (mine, theirs) = ("ours-\(index)", "theirs-\(index)")
+            for name in [mine, theirs] { #expect(try onekube.kubectl(["create", "-f", "-"], stdin: talker(name)).status == 0) }
+            for name in [mine, theirs] { try Self.waitForPhase(onekube, name, "Running") }
+            let ours = try Self.ours(onekube, form(mine), stdin: "hello\n")
+            let real = try onekube.kubectl(form(theirs), stdin: "hello\n")
+            #expect(ours.status == real.status && ours.stdout == real.stdout && ours.stderr == real.stderr,
+                    "kubectl \(form("POD").joined(separator: " ")):\nonekube kubectl: \(ours)\nkubectl: \(real)")
+            #expect(ours.stdout == "got hello\n", "\(ours)")
+        }
+        try Self.waitForPhase(onekube, "ours-0", "Succeeded")
+        for command in [["attach"], ["attach", "a", "b", "c"], ["attach", "nope"], ["attach", "kubia", "-c", "nope"],
+                        ["attach", "--pod-running-timeout=0s", "kubia"], ["attach", "ours-0"], ["attach", "deploy/nope"]] {
+            try Self.compare(onekube, command)
+        }
+    }
+
     @Test func execOnATerminalIsAShellAndGivesTheTerminalBack() throws {
         let (images, onekube) = try Self.kubia()
         defer { withExtendedLifetime(images) {} }

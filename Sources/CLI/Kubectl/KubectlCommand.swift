@@ -13,7 +13,7 @@ struct KubectlCommand: AsyncParsableCommand {
                       KubectlDeleteCommand.self, KubectlLabelCommand.self, KubectlLogsCommand.self, KubectlVersionCommand.self,
                       KubectlClusterInfoCommand.self, KubectlAPIResourcesCommand.self, KubectlConfigCommand.self, KubectlDescribeCommand.self, KubectlRolloutCommand.self,
                       KubectlAnnotateCommand.self, KubectlPatchCommand.self, KubectlEditCommand.self, KubectlCompletionCommand.self,
-                      KubectlExecCommand.self, KubectlPortForwardCommand.self])
+                      KubectlExecCommand.self, KubectlAttachCommand.self, KubectlPortForwardCommand.self])
 
     /// Runs a command body, printing a kubectl error as kubectl does (stderr, exit 1).
     static func report(_ body: () async throws -> Void) async throws {

@@ -57,30 +57,41 @@ struct KubectlExecCommand: AsyncParsableCommand {
             if useTTY { query.append("tty=true") }
             let path = "/api/v1/namespaces/\(namespace)/pods/\(name)/exec?" + query.joined(separator: "&")
 
-            let socket: KubeWebSocket
-            do {
-                socket = try KubeWebSocket.open(session.client, path: path, protocols: [ChannelProtocol.v5.rawValue])
-            } catch let refusal as KubeWebSocket.Refusal {
-                throw KubectlError.message(refusal.kubectlMessage(plainPrefix: "unable to upgrade connection"))
+            try Self.report(await Self.stream(session, path: path, sendStdin: stdin, tty: useTTY, threadName: "onekube-kubectl-exec"))
+        }
+    }
+
+    /// A remote command's streams over a `v5.channel.k8s.io` WebSocket (exec's and attach's),
+    /// the terminal raw for the session when `tty`.
+    static func stream(_ session: KubectlGlobalOptions.Session, path: String, sendStdin: Bool, tty: Bool,
+                       threadName: String) async throws -> RemoteCommandClient.Outcome {
+        let socket: KubeWebSocket
+        do {
+            socket = try KubeWebSocket.open(session.client, path: path, protocols: [ChannelProtocol.v5.rawValue])
+        } catch let refusal as KubeWebSocket.Refusal {
+            throw KubectlError.message(refusal.kubectlMessage(plainPrefix: "unable to upgrade connection"))
+        }
+        return try await onDedicatedThread(name: threadName) {
+            let raw = tty ? Terminal.makeRaw(0) : nil
+            let restorer = raw.map(Self.restoreOnSignals)
+            defer {
+                raw?.restore()
+                restorer?.forEach { $0.cancel() }
             }
-            let outcome = try await onDedicatedThread(name: "onekube-kubectl-exec") {
-                let raw = useTTY ? Terminal.makeRaw(0) : nil
-                let restorer = raw.map(Self.restoreOnSignals)
-                defer {
-                    raw?.restore()
-                    restorer?.forEach { $0.cancel() }
-                }
-                return try RemoteCommandClient(socket: socket, sendStdin: stdin, tty: useTTY).run()
-            }
-            switch outcome {
-            case .success:
-                return
-            case .exitCode(let code):
-                Console.err("command terminated with exit code \(code)\n")
-                throw ExitCode(Int32(code))
-            case .failure(let message):
-                throw KubectlError.message("error: \(message)")
-            }
+            return try RemoteCommandClient(socket: socket, sendStdin: sendStdin, tty: tty).run()
+        }
+    }
+
+    /// The session's end as kubectl reports it: a remote exit code becomes ours.
+    static func report(_ outcome: RemoteCommandClient.Outcome) throws {
+        switch outcome {
+        case .success:
+            return
+        case .exitCode(let code):
+            Console.err("command terminated with exit code \(code)\n")
+            throw ExitCode(Int32(code))
+        case .failure(let message):
+            throw KubectlError.message("error: \(message)")
         }
     }
 
