@@ -147,6 +147,8 @@ public struct PodLogOptions: Sendable {
     public var follow: Bool
     public var tailLines: Int?
     public var sinceSeconds: Int?
+    /// Unix seconds (fractions kept) from `sinceTime`.
+    public var sinceTime: Double?
     public var timestamps: Bool
     public var previous: Bool
     public var limitBytes: Int?

@@ -113,9 +113,20 @@ extension KubernetesAPI {
         guard let podLogs else {
             throw APIError.badRequest("container \"\(container)\" in pod \"\(name)\" is waiting to start: ContainerCreating")
         }
+        // metav1.Time's query form: the parameter codec's parse error is the answer to a bad one.
+        let sinceTime: Double?
+        do {
+            sinceTime = try request.query["sinceTime"].map { try GoTime.parseRFC3339($0).timeIntervalSince1970 }
+        } catch {
+            throw APIError.badRequest("\(error)")
+        }
+        let sinceSeconds = request.query["sinceSeconds"].flatMap(Int.init)
+        if sinceSeconds != nil && sinceTime != nil {
+            throw APIError.invalid(kind: "PodLogOptions", name: name, [.forbidden("", "at most one of `sinceTime` or `sinceSeconds` may be specified")])
+        }
         let options = PodLogOptions(
             follow: request.query.bool("follow"), tailLines: request.query["tailLines"].flatMap(Int.init),
-            sinceSeconds: request.query["sinceSeconds"].flatMap(Int.init), timestamps: request.query.bool("timestamps"),
+            sinceSeconds: sinceSeconds, sinceTime: sinceTime, timestamps: request.query.bool("timestamps"),
             previous: request.query.bool("previous"), limitBytes: request.query["limitBytes"].flatMap(Int.init))
         let namespace = path.namespace ?? ""
         var headers = HTTPHeaders()

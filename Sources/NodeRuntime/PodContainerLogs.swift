@@ -34,8 +34,7 @@ public struct PodContainerLogs: PodLogSource {
         let follow = options.follow && !options.previous
         let (_, past, live) = try containers.logs(record.id, follow: follow)
         var entries = past
-        if let since = options.sinceSeconds {
-            let cutoff = Date().timeIntervalSince1970 - Double(since)
+        if let cutoff = options.sinceSeconds.map({ Date().timeIntervalSince1970 - Double($0) }) ?? options.sinceTime {
             entries = entries.filter { $0.time.secondsDouble >= cutoff }
         }
         if let lines = options.tailLines { entries = ContainerLog.tail(entries, lines: lines) }

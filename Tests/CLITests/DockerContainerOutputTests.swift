@@ -36,8 +36,8 @@ struct DockerContainerOutputTests {
     @Test func psColumnsAsDocker() throws {
         #expect(DockerPs.ellipsis("sh -c 'mkdir -p /www; echo'", 20) == "sh -c 'mkdir -p /ww…")
         #expect(DockerPs.ellipsis("echo hi", 20) == "echo hi")
-        #expect(DockerPs.goQuote("sh -c 'echo \"You've…") == #""sh -c 'echo \"You've…""#)
-        #expect(DockerPs.goQuote("a\tb\\") == #""a\tb\\""#)
+        #expect(GoQuote.quote("sh -c 'echo \"You've…") == #""sh -c 'echo \"You've…""#)
+        #expect(GoQuote.quote("a\tb\\") == #""a\tb\\""#)
         let ports = try OrderedJSON(parsing: Array("""
             [{"IP":"0.0.0.0","PrivatePort":8080,"PublicPort":8080,"Type":"tcp"},{"PrivatePort":53,"Type":"udp"}]
             """.utf8))

@@ -179,6 +179,34 @@ struct KubectlModeStreamTests {
         }
     }
 
+    /// `logs --since-time`: the API server keeps the lines from that instant on (the real kubectl
+    /// and kubectl mode alike), and kubectl mode refuses bad times in kubectl's words.
+    @Test func logsSinceATime() throws {
+        let (images, onekube) = try Self.kubia()
+        defer { withExtendedLifetime(images) {} }
+        #expect(try onekube.kubectl(["run", "ticker", "--image=busybox", "--", "sh", "-c", "echo first; sleep 2; echo second; sleep 3600"]).status == 0)
+        var stamped: [Substring] = []
+        try waitUntil("both lines logged") {
+            stamped = try onekube.kubectl(["logs", "ticker", "--timestamps"]).stdout.split(separator: "\n")
+            return stamped.count == 2
+        }
+        let second = String(stamped[1].prefix { $0 != " " })
+        let cases: [([String], String)] = [
+            (["logs", "ticker", "--since-time=\(second)"], "second\n"),
+            (["logs", "ticker", "--since-time=2000-01-01T00:00:00Z"], "first\nsecond\n"),
+            (["logs", "ticker", "--since-time=2999-01-01T00:00:00+02:00"], ""),
+        ]
+        for (arguments, expected) in cases {
+            try Self.compare(onekube, arguments)
+            #expect(try Self.ours(onekube, arguments).stdout == expected, "\(arguments)")
+        }
+        for bad in ["yesterday", "2024-13-01T00:00:00Z", "2024-01-01", "2024-01-01T00:00:00Zjunk", "2024-02-30T00:00:00Z"] {
+            try Self.compare(onekube, ["logs", "ticker", "--since-time=\(bad)"])
+        }
+        try Self.compare(onekube, ["logs", "ticker", "--since-time=\(second)", "--since=1h"])
+        try Self.compare(onekube, ["logs", "nosuch", "--since-time=\(second)", "--since=1h"])
+    }
+
     @Test func execOnATerminalIsAShellAndGivesTheTerminalBack() throws {
         let (images, onekube) = try Self.kubia()
         defer { withExtendedLifetime(images) {} }

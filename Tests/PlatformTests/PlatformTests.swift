@@ -190,3 +190,39 @@ final class Counter: @unchecked Sendable {
         #expect(OrderedJSON.string("a\u{2028}b\u{2029}c\"").serialized() == #""a\u2028b\u2029c\"""#)
     }
 }
+
+@Suite struct GoTimeTests {
+    @Test("RFC 3339 instants", arguments: [
+        ("2024-01-02T03:04:05Z", 1_704_164_645.0),
+        ("2024-01-02T03:04:05.25Z", 1_704_164_645.25),
+        ("2024-01-02T05:04:05+02:00", 1_704_164_645.0),
+        ("2024-02-29T00:00:00-00:30", 1_709_166_600.0),
+    ])
+    func parses(text: String, seconds: Double) throws {
+        #expect(try GoTime.parseRFC3339(text).timeIntervalSince1970 == seconds)
+    }
+
+    /// Go 1.22's time.Parse(time.RFC3339, …) errors, word for word.
+    @Test("errors as Go words them", arguments: [
+        ("yesterday", #"parsing time "yesterday" as "2006-01-02T15:04:05Z07:00": cannot parse "yesterday" as "2006""#),
+        ("2024-01-02", #"parsing time "2024-01-02" as "2006-01-02T15:04:05Z07:00": cannot parse "" as "T""#),
+        ("2024-13-02T00:00:00Z", #"parsing time "2024-13-02T00:00:00Z": month out of range"#),
+        ("2024-02-30T00:00:00Z", #"parsing time "2024-02-30T00:00:00Z": day out of range"#),
+        ("2024-01-02T24:00:00Z", #"parsing time "2024-01-02T24:00:00Z": hour out of range"#),
+        ("2024-01-02T00:00:00", #"parsing time "2024-01-02T00:00:00" as "2006-01-02T15:04:05Z07:00": cannot parse "" as "Z07:00""#),
+        ("2024-01-02T00:00:00Zjunk", #"parsing time "2024-01-02T00:00:00Zjunk": extra text: "junk""#),
+    ])
+    func errors(text: String, message: String) {
+        #expect(throws: GoTime.ParseError.self) { try GoTime.parseRFC3339(text) }
+        do {
+            _ = try GoTime.parseRFC3339(text)
+        } catch {
+            #expect("\(error)" == message)
+        }
+    }
+
+    @Test func formatsWholeSecondsInUTC() throws {
+        #expect(GoTime.formatRFC3339UTC(try GoTime.parseRFC3339("2024-01-02T05:04:05.9+02:00")) == "2024-01-02T03:04:05Z")
+        #expect(GoQuote.quote("a\"b\\\n\u{1}") == #""a\"b\\\n\x01""#)
+    }
+}

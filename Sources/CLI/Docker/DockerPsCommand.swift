@@ -44,7 +44,7 @@ struct DockerPs: ParsableCommand {
                 let names = (container["Names"]?.arrayValue ?? []).compactMap(\.stringValue).map { $0.hasPrefix("/") ? String($0.dropFirst()) : $0 }
                 table.add([
                     id(container), container["Image"]?.stringValue ?? "",
-                    Self.goQuote(noTrunc ? command : Self.ellipsis(command, 20)),
+                    GoQuote.quote(noTrunc ? command : Self.ellipsis(command, 20)),
                     HumanDuration.describe(seconds: now - created) + " ago", container["Status"]?.stringValue ?? "",
                     Self.ports(container["Ports"]?.arrayValue ?? []), names.joined(separator: ","),
                 ])
@@ -62,27 +62,6 @@ struct DockerPs: ParsableCommand {
     static func ellipsis(_ text: String, _ width: Int) -> String {
         guard text.count > width else { return text }
         return String(text.prefix(width - 1)) + "…"
-    }
-
-    /// Go's strconv.Quote, which the CLI applies to the COMMAND column.
-    static func goQuote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7f {
-                    out += String(format: "\\x%02x", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
     }
 
     /// `0.0.0.0:8080->8080/tcp`, `8080/tcp` for unpublished exposed ports.

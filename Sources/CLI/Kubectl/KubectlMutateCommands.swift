@@ -227,7 +227,7 @@ struct KubectlPatchCommand: AsyncParsableCommand {
     }
 }
 
-/// `kubectl logs POD [-c CONTAINER] [-f] [-p] [--tail N] [--since-seconds] [--timestamps]`.
+/// `kubectl logs POD [-c CONTAINER] [-f] [-p] [--tail N] [--since D | --since-time T] [--timestamps]`.
 struct KubectlLogsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "logs", abstract: "Print the logs for a container in a pod.")
 
@@ -239,6 +239,8 @@ struct KubectlLogsCommand: AsyncParsableCommand {
     @Option(help: "Lines of recent log to display.") var tail: Int = -1
     @Flag(help: "Include timestamps on each line.") var timestamps = false
     @Option(help: "Only logs newer than a duration like 5s, 2m or 3h.") var since: String?
+    @Option(name: .customLong("since-time"), help: "Only return logs after a specific date (RFC3339). Only one of since-time / since may be used.")
+    var sinceTime: String?
 
     func run() async throws {
         try await KubectlCommand.report {
@@ -258,6 +260,13 @@ struct KubectlLogsCommand: AsyncParsableCommand {
                 }
                 query.append("sinceSeconds=\(max(Int(seconds.rounded(.up)), 1))")
             }
+            if let sinceTime {
+                do {
+                    query.append("sinceTime=" + GoURL.queryEscape(GoTime.formatRFC3339UTC(try GoTime.parseRFC3339(sinceTime))))
+                } catch let error as GoTime.ParseError {
+                    throw KubectlError.message("error: \(error)")
+                }
+            }
             if let container { query.append("container=\(container)") }
             if previous { query.append("previous=true") }
             if tail >= 0 { query.append("tailLines=\(tail)") }
@@ -266,6 +275,8 @@ struct KubectlLogsCommand: AsyncParsableCommand {
             if try session.client.request("GET", "/api/v1/namespaces/\(session.context.namespace)/pods/\(name)").status == 404 {
                 throw KubectlError.message("error: error from server (NotFound): pods \"\(name)\" not found in namespace \"\(session.context.namespace)\"")
             }
+            // kubectl's Validate, after the pod was found.
+            if sinceTime != nil && since != nil { throw KubectlError.message("error: at most one of `sinceTime` or `sinceSeconds` may be specified") }
             let path = "/api/v1/namespaces/\(session.context.namespace)/pods/\(name)/log?" + query.joined(separator: "&")
             try await session.client.stream(path) { bytes in
                 bytes.withUnsafeBytes { try? FileSystem.writeAll(1, $0, path: "stdout") }
