@@ -58,12 +58,14 @@ public enum Daemon {
             images: images, containers: containers, builder: builder,
             info: DockerDaemonInfo(dataDirectory: configuration.dataDirectory, registry: configuration.registry),
             logger: logger.withLabel("docker-api"))
-        // `docker load` and `docker build` send whole archives: the book's kubia on node:7 saves
-        // to about 660 MB. Bodies are held in memory until streamed handling exists, so the
-        // root-only socket allows 2 GiB (dockerd sets no limit).
+        // `docker load` and `docker build` send whole archives (the book's kubia on node:7 saves
+        // to about 660 MB): they go to files as they arrive, with no limit but the disk's, as in
+        // dockerd. Every other body (JSON) is held in memory, up to 64 MiB.
+        let uploads = try BodySpool(directory: configuration.dataDirectory + "/uploads", maxBytes: .max,
+                                    wants: { method, path in DockerAPI.spoolsBody(method: method, path: path) })
         let dockerServer = HTTPServer(
             address: .unix(path: configuration.dockerSocketPath, mode: 0o660), responder: dockerAPI,
-            logger: logger.withLabel("docker-api"), maxBodyBytes: 2 << 30)
+            logger: logger.withLabel("docker-api"), maxBodyBytes: 64 << 20, spool: uploads)
 
         // The control plane: its own SQLite connection (WAL lets image and object writes interleave).
         let store = try ObjectStore(database: SQLiteDatabase(path: configuration.databasePath), logger: logger.withLabel("store"))

@@ -60,15 +60,20 @@ extension DockerAPI {
     /// `POST /images/load`: a docker-archive or OCI layout tar in the body; `Loaded image: …` lines.
     func loadImages(_ request: HTTPServerRequest) async -> HTTPServerResponse {
         if request.bodyExceededLimit {
-            return DockerResponse.error(.badRequest, "the archive is larger than onekube accepts (256 MiB)")
+            return DockerResponse.error(.badRequest, "the archive is larger than onekube accepts")
         }
-        let body = request.bodyBytes
+        let spooled = request.bodyFile
+        let body = spooled == nil ? request.bodyBytes : []
         let images = self.images
         let loaded: [ImageArchive.Loaded]
         do {
             loaded = try await builder.withScratchDirectory { scratch in
-                let archive = scratch + "/input.tar"
-                try FileSystem.writeAtomically(archive, body, mode: 0o600)
+                var archive = scratch + "/input.tar"
+                if let spooled {
+                    archive = spooled
+                } else {
+                    try FileSystem.writeAtomically(archive, body, mode: 0o600)
+                }
                 return try await ImageArchive.load(file: archive, images: images, scratch: scratch)
             }
         } catch {

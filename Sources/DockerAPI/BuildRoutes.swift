@@ -13,10 +13,10 @@ extension DockerAPI {
         let prepared: PreparedBuild
         do {
             if request.bodyExceededLimit {
-                throw OnekubeError(.invalidArgument, "the build context is larger than onekube accepts (256 MiB)")
+                throw OnekubeError(.invalidArgument, "the build context is larger than onekube accepts")
             }
             let options = try Self.buildOptions(request.query)
-            let context = request.bodyBytes
+            let context: ImageBuilder.ContextArchive = request.bodyFile.map { .file($0) } ?? .bytes(request.bodyBytes)
             let builder = self.builder
             // Unpacking the context is blocking file work: off the cooperative threads.
             prepared = try await onDedicatedThread(name: "onekube-build") {

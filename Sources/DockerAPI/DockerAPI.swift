@@ -47,6 +47,13 @@ public final class DockerAPI: HTTPResponder {
     }
 
     /// Splits an optional `/vX.Y` prefix off the path; moby routes both forms.
+    /// The requests whose bodies the server should spool to a file: `docker build`'s context
+    /// and `docker load`'s archive, which can run to gigabytes and are read from files anyway.
+    public static func spoolsBody(method: HTTPMethod, path: String) -> Bool {
+        let (_, bare) = versionAndPath(path)
+        return method == .POST && (bare == "/build" || bare == "/images/load")
+    }
+
     static func versionAndPath(_ path: String) -> (String?, String) {
         guard path.hasPrefix("/v"), let slash = path.dropFirst(2).firstIndex(of: "/") else { return (nil, path) }
         let version = String(path[path.index(path.startIndex, offsetBy: 2)..<slash])

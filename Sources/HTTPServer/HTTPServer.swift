@@ -29,21 +29,26 @@ public final class HTTPServer: Service, Sendable {
     let responder: HTTPResponder
     let logger: Logger
     let maxBodyBytes: Int
+    let spool: BodySpool?
     private let connections = Mutex<[ObjectIdentifier: Channel]>([:])
     private let ready = Mutex<[CheckedContinuation<Void, Error>]>([])
     private let bound = Mutex<Bool>(false)
 
-    public init(address: Address, responder: HTTPResponder, logger: Logger, maxBodyBytes: Int = 256 << 20) {
+    /// `maxBodyBytes` bounds the bodies held in memory; those `spool` picks go to files instead,
+    /// up to its own limit.
+    public init(address: Address, responder: HTTPResponder, logger: Logger, maxBodyBytes: Int = 256 << 20, spool: BodySpool? = nil) {
         self.address = address
         self.responder = responder
         self.logger = logger
         self.maxBodyBytes = maxBodyBytes
+        self.spool = spool
     }
 
     public func run() async throws {
         let responder = self.responder
         let logger = self.logger
         let maxBodyBytes = self.maxBodyBytes
+        let spool = self.spool
         var tls: NIOSSLContext?
         if case .tls(_, _, let certificatePath, let keyPath) = address {
             let configuration = TLSConfiguration.makeServerConfiguration(
@@ -68,7 +73,7 @@ public final class HTTPServer: Service, Sendable {
                     try operations.addHandler(HTTPServerPipelineHandler())
                     try operations.addHandler(HTTPServerProtocolErrorHandler())
                     try operations.addHandler(
-                        HTTPConnectionHandler(responder: responder, logger: logger, maxBodyBytes: maxBodyBytes))
+                        HTTPConnectionHandler(responder: responder, logger: logger, maxBodyBytes: maxBodyBytes, spool: spool))
                     self?.track(channel)
                 }
             }
@@ -140,18 +145,21 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     let responder: HTTPResponder
     let logger: Logger
     let maxBodyBytes: Int
+    let spool: BodySpool?
     private var head: HTTPRequestHead?
     private var body = ByteBuffer()
+    private var spooled: SpooledBody?
     private var tooLarge = false
     /// The request asked for an upgrade: the client may half-close once it has read our 101.
     private var upgradeRequested = false
     /// The client half-closed (seen only on connections that asked for an upgrade).
     private(set) var inputClosed = false
 
-    init(responder: HTTPResponder, logger: Logger, maxBodyBytes: Int) {
+    init(responder: HTTPResponder, logger: Logger, maxBodyBytes: Int, spool: BodySpool?) {
         self.responder = responder
         self.logger = logger
         self.maxBodyBytes = maxBodyBytes
+        self.spool = spool
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -160,6 +168,16 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             self.head = head
             body = context.channel.allocator.buffer(capacity: 0)
             tooLarge = false
+            spooled?.discard()
+            spooled = nil
+            if let spool, spool.wants(head) {
+                do {
+                    spooled = try SpooledBody(in: spool)
+                } catch {
+                    // Held in memory instead, within the usual limit.
+                    logger.warning("cannot spool a request body", metadata: ["error": "\(error)"])
+                }
+            }
             if head.headers.contains(name: "Upgrade") {
                 // Set before any answer goes out, so that a half-close right after our 101 (the
                 // docker CLI's, when it has no stdin to send) does not close the connection.
@@ -167,7 +185,14 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                 try? context.channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
             }
         case .body(var chunk):
-            if body.readableBytes + chunk.readableBytes > maxBodyBytes {
+            if var file = spooled {
+                if let spool, file.size + Int64(chunk.readableBytes) > spool.maxBytes {
+                    tooLarge = true
+                } else if !tooLarge {
+                    file.append(chunk)
+                }
+                spooled = file
+            } else if body.readableBytes + chunk.readableBytes > maxBodyBytes {
                 tooLarge = true
             } else {
                 body.writeBuffer(&chunk)
@@ -179,16 +204,30 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             // An upgrade request answered normally (an error) ends the connection.
             let keepAlive = head.isKeepAlive && !upgradeRequested
             let version = head.version
+            let logger = self.logger
             var request = HTTPServerRequest(method: head.method, uri: head.uri, headers: head.headers, body: body)
+            if var file = spooled {
+                spooled = nil
+                if let failure = file.failure {
+                    logger.error("spooling a request body failed", metadata: ["error": "\(failure)"])
+                    file.discard()
+                    let response = HTTPServerResponse(status: .internalServerError, headers: HTTPHeaders([("Content-Type", "text/plain")]),
+                                                      body: .bytes(ByteBuffer(string: "cannot keep the request body: \(failure)\n")))
+                    Task { await Self.write(response, to: channel, version: version, keepAlive: false, logger: logger) }
+                    return
+                }
+                file.finish()
+                if tooLarge { file.discard() } else { request.bodyFile = file.path }
+            }
             if tooLarge {
                 request.body = ByteBuffer()
                 request.bodyExceededLimit = true
             }
             let responder = self.responder
-            let logger = self.logger
             Task {
                 let response = await responder.respond(to: request)
                 await Self.write(response, to: channel, version: version, keepAlive: keepAlive && !request.bodyExceededLimit, logger: logger)
+                if let file = request.bodyFile { unlink(file) }
             }
         }
     }
@@ -257,6 +296,12 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             return
         }
         context.fireUserInboundEventTriggered(event)
+    }
+
+    /// A client gone mid-upload leaves no file behind.
+    func handlerRemoved(context: ChannelHandlerContext) {
+        spooled?.discard()
+        spooled = nil
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {

@@ -13,6 +13,9 @@ public struct HTTPServerRequest: Sendable {
     public var body: ByteBuffer
     /// The body was larger than the server's limit and was dropped; the responder answers.
     public var bodyExceededLimit = false
+    /// Where the body is when the server's BodySpool took it (`body` is empty then). The file is
+    /// the responder's to read until its answer has been written; the server removes it.
+    public var bodyFile: String?
 
     public init(method: HTTPMethod, uri: String, headers: HTTPHeaders, body: ByteBuffer) {
         self.method = method

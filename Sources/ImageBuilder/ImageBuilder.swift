@@ -78,19 +78,32 @@ public final class ImageBuilder: Sendable {
         }
     }
 
+    /// A build context as the client sent it: in memory, or in a file the server spooled it to
+    /// (read, not removed: it is the server's).
+    public enum ContextArchive: Sendable {
+        case bytes([UInt8])
+        case file(String)
+    }
+
+
     /// Unpacks the context and parses the Dockerfile: errors here come before any output, as plain
     /// API errors. The returned build owns its work directory until `run` or `discard`.
-    public func prepare(contextArchive: [UInt8], options: BuildOptions) throws -> PreparedBuild {
+    public func prepare(contextArchive: ContextArchive, options: BuildOptions) throws -> PreparedBuild {
         let work = root + "/" + UUID().uuidString.lowercased()
         try FileSystem.createDirectory(work, mode: 0o700)
         do {
             let context = work + "/context"
             try FileSystem.createDirectory(context, mode: 0o755)
-            if !contextArchive.isEmpty {
+            switch contextArchive {
+            case .bytes(let bytes) where !bytes.isEmpty:
                 let archive = work + "/context.tar"
-                try FileSystem.writeAtomically(archive, contextArchive, mode: 0o600)
+                try FileSystem.writeAtomically(archive, bytes, mode: 0o600)
                 try TarExtractor.extract(file: archive, into: context)
                 unlink(archive)
+            case .file(let path) where (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0 > 0:
+                try TarExtractor.extract(file: path, into: context)
+            default:
+                break  // no context: a Dockerfile-less build fails below with docker's message
             }
             guard let dockerfilePath = CopySources.cleanRelative(options.dockerfile), !dockerfilePath.isEmpty,
                   let text = try? FileSystem.readString(context + "/" + dockerfilePath) else {

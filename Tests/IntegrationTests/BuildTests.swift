@@ -308,6 +308,41 @@ struct BuildTests {
         #expect(run.stdout == "from an OCI layout\n", "\(run)")
     }
 
+    /// `docker load` of an archive larger than the daemon could reasonably hold: the body goes to
+    /// a file as it arrives, so the daemon's peak memory barely moves; the file is gone once the
+    /// answer is, and an upload cut off midway leaves none either.
+    @Test func aLargeLoadIsSpooledNotHeld() throws {
+        let scratch = try TemporaryDirectory("onekube-build")
+        let root = try scratch.sub("big-root")
+        try Run.checked("sh", ["-c", "head -c \(160 << 20) /dev/urandom > \"$0\"/big", root])
+        let layout = try scratch.sub("big-layout")
+        _ = try OCILayoutBuilder.build(layout: layout, layers: [LayerSource(directory: root, compression: .none)], cmd: ["/big"])
+        let archive = scratch.path + "/big.tar"
+        try Run.checked("tar", ["cf", archive, "-C", layout, "."])
+
+        let onekube = try OnekubeInstance()
+        let pid = try #require(onekube.pid)
+        func peakKiB() throws -> Int {
+            let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+            let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") } ?? ""
+            return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? 0
+        }
+        let uploads = onekube.dataDirectory + "/uploads"
+        let before = try peakKiB()
+        let loaded = try onekube.realDocker(["load", "-i", archive])
+        #expect(loaded.status == 0 && loaded.stdout.hasPrefix("Loaded image ID: sha256:"), "\(loaded)\n\(onekube.daemonLog.suffix(2000))")
+        let after = try peakKiB()
+        #expect(after - before < 64 << 10, "a 160 MiB upload raised the daemon's peak memory from \(before) KiB to \(after) KiB")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: uploads).isEmpty)
+
+        // Cut off after a few megabytes: the partial body goes with the connection.
+        let cut = try Run.program("timeout", ["2", "curl", "-s", "--unix-socket", onekube.socketPath, "--limit-rate", "2M",
+                                              "-X", "POST", "-H", "Content-Type: application/x-tar",
+                                              "--data-binary", "@" + archive, "http://docker/v1.47/images/load"])
+        #expect(cut.status == 124, "\(cut)")
+        try waitUntil("the partial upload removed") { try FileManager.default.contentsOfDirectory(atPath: uploads).isEmpty }
+    }
+
     @Test func aDaemonKilledMidBuildLeavesNothingOnceRestarted() throws {
         let scratch = try TemporaryDirectory("onekube-build")
         let context = try Self.offlineKubia(in: scratch)
