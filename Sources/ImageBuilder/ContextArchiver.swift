@@ -23,13 +23,40 @@ public enum ContextArchiver {
                         hardlinkTarget: links.target(for: st, name: relative), uid: 0, gid: 0)
             return true
         }
-        if let extra {
-            var st = stat()
-            st.st_mode = S_IFREG | 0o644
-            st.st_size = Int(extra.content.count)
-            try tar.addBytes(name: extra.name, extra.content, stat: st)
-        }
+        if let extra { try addFile(extra.name, extra.content, to: tar) }
         try tar.finish()
         return bytes
+    }
+
+    /// A context of one file: `docker build - < Dockerfile` sends its Dockerfile so.
+    public static func archive(file name: String, content: [UInt8]) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        let tar = try TarWriter { bytes.append(contentsOf: $0) }
+        try addFile(name, content, to: tar)
+        try tar.finish()
+        return bytes
+    }
+
+    private static func addFile(_ name: String, _ content: [UInt8], to tar: TarWriter) throws {
+        var st = stat()
+        st.st_mode = S_IFREG | 0o644
+        st.st_size = Int(content.count)
+        try tar.addBytes(name: name, content, stat: st)
+    }
+
+    /// The docker CLI's IsArchive on what stdin starts with: a compressed stream (gzip, bzip2,
+    /// xz, zstd) or a tar header whose checksum holds.
+    public static func isArchive(_ header: [UInt8]) -> Bool {
+        let magics: [[UInt8]] = [[0x1f, 0x8b, 0x08], [0x42, 0x5a, 0x68], [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], [0x28, 0xb5, 0x2f, 0xfd]]
+        return magics.contains(where: { header.starts(with: $0) }) || isTarHeader(header)
+    }
+
+    /// Whether a 512-byte block is a tar header: its checksum holds.
+    public static func isTarHeader(_ header: [UInt8]) -> Bool {
+        guard header.count >= 512 else { return false }
+        let field = header[148..<156].prefix { $0 != 0 && $0 != 0x20 }.drop { $0 == 0x20 }
+        guard !field.isEmpty, let recorded = Int(String(decoding: field, as: UTF8.self), radix: 8) else { return false }
+        let sum = header[0..<512].enumerated().reduce(0) { total, item in total + ((148..<156).contains(item.offset) ? 0x20 : Int(item.element)) }
+        return sum == recorded
     }
 }

@@ -98,9 +98,11 @@ public final class ImageBuilder: Sendable {
             case .bytes(let bytes) where !bytes.isEmpty:
                 let archive = work + "/context.tar"
                 try FileSystem.writeAtomically(archive, bytes, mode: 0o600)
+                try Self.endTar(archive)
                 try TarExtractor.extract(file: archive, into: context)
                 unlink(archive)
             case .file(let path) where (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0 > 0:
+                try Self.endTar(path)
                 try TarExtractor.extract(file: path, into: context)
             default:
                 break  // no context: a Dockerfile-less build fails below with docker's message
@@ -120,6 +122,25 @@ public final class ImageBuilder: Sendable {
         } catch {
             try? FileSystem.removeTree(work)
             throw error
+        }
+    }
+
+    /// Ends a plain tar properly. The docker CLI's `build -f - DIR` appends the Dockerfile to the
+    /// context and stops right after its bytes, without the padding and the two zero blocks that
+    /// end a tar (Go's tar reader takes that as the end; libarchive calls it truncated). Zeros to
+    /// the next block and two zero blocks more change nothing for a tar that had them: a reader
+    /// stops at the first. Compressed contexts are left as they are.
+    static func endTar(_ path: String) throws {
+        let fd = open(path, O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else { throw OnekubeError(.internalError, "open \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var header = [UInt8](repeating: 0, count: 512)
+        guard pread(fd, &header, 512, 0) == 512, ContextArchiver.isTarHeader(header) else { return }
+        let size = lseek(fd, 0, SEEK_END)
+        guard size >= 0 else { throw OnekubeError(.internalError, "lseek \(path): \(String(cString: strerror(errno)))") }
+        let zeros = [UInt8](repeating: 0, count: Int((512 - size % 512) % 512) + 1024)
+        guard pwrite(fd, zeros, zeros.count, size) == zeros.count else {
+            throw OnekubeError(.internalError, "pwrite \(path): \(String(cString: strerror(errno)))")
         }
     }
 

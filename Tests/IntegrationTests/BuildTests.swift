@@ -451,6 +451,45 @@ struct BuildTests {
         #expect(rebuilt.status == 0 && Self.cachedSteps(rebuilt.stdout).isEmpty, "\(rebuilt)")
     }
 
+    /// `docker build -`: stdin is a Dockerfile (a context of nothing else), a tar context or a
+    /// compressed one; `-f -` reads the Dockerfile from stdin beside a context directory; both at
+    /// once is refused. The same with either client.
+    @Test(arguments: DockerClientKind.allCases)
+    func buildFromStdin(client: DockerClientKind) throws {
+        let scratch = try TemporaryDirectory("onekube-build")
+        let context = try Self.offlineKubia(in: scratch)
+        let onekube = try OnekubeInstance()
+        let (argv, environment) = onekube.dockerCommand(client)
+        func build(_ arguments: [String], stdin file: String) throws -> ProcessResult {
+            var env = environment
+            env["INPUT"] = file
+            return try Run.program("sh", ["-c", "exec \"$@\" < \"$INPUT\"", "sh"] + argv + ["build"] + arguments, environment: env, directory: context)
+        }
+        let dockerfile = scratch.path + "/Dockerfile.stdin"
+        try Self.write("FROM scratch\nLABEL made=stdin\n", to: dockerfile)
+        let alone = try build(["-t", "bare", "-"], stdin: dockerfile)
+        #expect(alone.status == 0 && alone.stdout.contains("Successfully tagged bare:latest"), "\(alone)")
+        #expect(try onekube.docker(["inspect", "-f", "{{json .Config.Labels}}", "bare"]).stdout == "{\"made\":\"stdin\"}\n")
+
+        let tarball = scratch.path + "/context.tar", gzipped = scratch.path + "/context.tar.gz"
+        try Run.checked("tar", ["cf", tarball, "-C", context, "."])
+        try Run.checked("sh", ["-c", "gzip -c \"$0\" > \"$1\"", tarball, gzipped])
+        for (tag, file) in [("fromtar", tarball), ("fromgzip", gzipped)] {
+            let built = try build(["-t", tag, "-"], stdin: file)
+            #expect(built.status == 0 && built.stdout.contains("Step 6/6 : ENTRYPOINT"), "\(tag): \(built)")
+            let listed = try onekube.docker(["run", "--rm", "--entrypoint", "ls", tag, "/app.sh"])
+            #expect(listed.stdout == "/app.sh\n", "\(tag): \(listed)")
+        }
+
+        try Self.write("FROM scratch\nCOPY busybox /bin/busybox\nLABEL dockerfile=stdin\n", to: dockerfile)
+        let beside = try build(["-t", "beside", "-f", "-", "."], stdin: dockerfile)
+        #expect(beside.status == 0, "\(beside)")
+        #expect(try onekube.docker(["inspect", "-f", "{{json .Config.Labels}}", "beside"]).stdout == "{\"dockerfile\":\"stdin\"}\n")
+
+        let both = try build(["-f", "-", "-"], stdin: dockerfile)
+        #expect(both.status != 0 && both.stderr.contains("invalid argument: can't use stdin for both build context and dockerfile"), "\(both)")
+    }
+
     /// `docker history` of a built image: newest step first, the image's ID on it and
     /// `<missing>` below, each layer's size and 0B for steps without one; both clients print the
     /// same table (and the same error for an unknown image).

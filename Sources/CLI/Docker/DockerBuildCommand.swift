@@ -29,29 +29,7 @@ struct DockerBuild: ParsableCommand {
                     throw DockerCLIError(message: "invalid argument \"\(tag)\" for \"-t, --tag\" flag: invalid reference format", exitCode: 125)
                 }
             }
-            let context = URL(fileURLWithPath: path).standardizedFileURL.path
-            guard FileSystem.isDirectory(context) else {
-                throw DockerCLIError(message: "unable to prepare context: path \"\(path)\" not found")
-            }
-            let dockerfilePath = file.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? context + "/Dockerfile"
-            guard FileSystem.exists(dockerfilePath) else {
-                throw DockerCLIError(message: "unable to prepare context: unable to evaluate symlinks in Dockerfile path: lstat \(dockerfilePath): no such file or directory")
-            }
-            // A Dockerfile outside the context travels in the tar under a name of its own, as with docker.
-            var extra: (name: String, content: [UInt8])?
-            var dockerfileName: String
-            if dockerfilePath.hasPrefix(context + "/") {
-                dockerfileName = String(dockerfilePath.dropFirst(context.count + 1))
-            } else {
-                dockerfileName = ".dockerfile.\(UInt64.random(in: 0...UInt64.max))"
-                extra = (dockerfileName, try FileSystem.readFile(dockerfilePath))
-            }
-            let archive: [UInt8]
-            do {
-                archive = try ContextArchiver.archive(directory: context, dockerfile: extra == nil ? dockerfileName : nil, extra: extra)
-            } catch {
-                throw DockerCLIError(message: "unable to prepare context: \(error)")
-            }
+            let (archive, dockerfileName) = try path == "-" ? contextFromStdin() : contextFromDirectory()
             query.append(("dockerfile", dockerfileName))
             if !buildArgs.isEmpty { query.append(("buildargs", try Self.keyValueJSON(buildArgs, flag: "build-arg"))) }
             if !labels.isEmpty { query.append(("labels", try Self.keyValueJSON(labels, flag: "label"))) }
@@ -78,6 +56,47 @@ struct DockerBuild: ParsableCommand {
             renderer.finish()
             if let failure = renderer.failure { throw failure }
         }
+    }
+
+    /// `PATH` as the docker CLI sends it: the directory's tar (less what .dockerignore excludes),
+    /// the Dockerfile named by `-f` (`-f -`: read from stdin) travelling in it under a name of its
+    /// own when it lives elsewhere.
+    func contextFromDirectory() throws -> (archive: [UInt8], dockerfile: String) {
+        let context = URL(fileURLWithPath: path).standardizedFileURL.path
+        guard FileSystem.isDirectory(context) else {
+            throw DockerCLIError(message: "unable to prepare context: path \"\(path)\" not found")
+        }
+        var extra: (name: String, content: [UInt8])?
+        var dockerfileName: String
+        if file == "-" {
+            dockerfileName = ".dockerfile.\(UInt64.random(in: 0...UInt64.max))"
+            extra = (dockerfileName, Array(FileHandle.standardInput.readDataToEndOfFile()))
+        } else {
+            let dockerfilePath = file.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? context + "/Dockerfile"
+            guard FileSystem.exists(dockerfilePath) else {
+                throw DockerCLIError(message: "unable to prepare context: unable to evaluate symlinks in Dockerfile path: lstat \(dockerfilePath): no such file or directory")
+            }
+            if dockerfilePath.hasPrefix(context + "/") {
+                dockerfileName = String(dockerfilePath.dropFirst(context.count + 1))
+            } else {
+                dockerfileName = ".dockerfile.\(UInt64.random(in: 0...UInt64.max))"
+                extra = (dockerfileName, try FileSystem.readFile(dockerfilePath))
+            }
+        }
+        do {
+            return (try ContextArchiver.archive(directory: context, dockerfile: extra == nil ? dockerfileName : nil, extra: extra), dockerfileName)
+        } catch {
+            throw DockerCLIError(message: "unable to prepare context: \(error)")
+        }
+    }
+
+    /// `docker build -`: stdin is the context when it is an archive (tar, or compressed: the
+    /// daemon unpacks it), else it is the Dockerfile of a context with nothing else in it.
+    func contextFromStdin() throws -> (archive: [UInt8], dockerfile: String) {
+        if file == "-" { throw DockerCLIError(message: "invalid argument: can't use stdin for both build context and dockerfile") }
+        let input = Array(FileHandle.standardInput.readDataToEndOfFile())
+        if ContextArchiver.isArchive(Array(input.prefix(512))) { return (input, file ?? "Dockerfile") }
+        return (try ContextArchiver.archive(file: "Dockerfile", content: input), "Dockerfile")
     }
 
     /// `--build-arg A=1` as `{"A":"1"}`; a bare `A` takes the value from the environment, as docker does.
