@@ -20,21 +20,38 @@ extension BuildSession {
             say(" ---> \n")
             return
         }
+        var stage: BuildStage
         if let previous = stages.last(where: { $0.name == base.lowercased() }) {
-            var stage = previous
+            stage = previous
             stage.name = name
-            stage.arguments = []
-            stages.append(stage)
-            say(" ---> \(Self.short(stage.imageID))\n")
-            return
-        }
-        let image = try await baseImage(base)
-        let config = image.config
-        var stage = BuildStage(name: name, config: config, layers: image.layers, imageID: image.id.description,
+        } else {
+            let image = try await baseImage(base)
+            stage = BuildStage(name: name, config: image.config, layers: image.layers, imageID: image.id.description,
                                configBytes: image.configBytes)
+        }
         stage.arguments = []
         stages.append(stage)
-        say(" ---> \(image.id.shortHex)\n")
+        try await runTriggers(line: instruction.line)
+        say(" ---> \(Self.short(stages.last?.imageID ?? stage.imageID))\n")
+    }
+
+    /// The base image's ONBUILD triggers, run as if they followed FROM (moby's
+    /// dispatchTriggeredOnBuild); the new image does not inherit them.
+    func runTriggers(line: Int) async throws {
+        guard let triggers = stages.last?.containerConfig.OnBuild, !triggers.isEmpty else { return }
+        say("# Executing \(triggers.count) build trigger\(triggers.count > 1 ? "s" : "")\n")
+        if var stage = stages.popLast() {
+            stage.containerConfig.OnBuild = nil
+            stages.append(stage)
+        }
+        for trigger in triggers {
+            let parsed = try Dockerfile.parse(trigger).instructions
+            guard parsed.count == 1, var instruction = parsed.first else {
+                throw OnekubeError(.invalidArgument, "onbuild trigger should be a single expression")
+            }
+            instruction.line = line
+            try await dispatch(instruction)
+        }
     }
 
     /// A local image by name, pulled first when missing (or always with `--pull`).

@@ -112,6 +112,7 @@ public final class ImageBuilder: Sendable {
                 throw OnekubeError(.notFound, "Cannot locate specified Dockerfile: \(options.dockerfile)")
             }
             let dockerfile = try Dockerfile.parse(text)
+            try Self.checkTriggers(dockerfile)
             guard !dockerfile.instructions.isEmpty else {
                 throw OnekubeError(.invalidArgument, "the Dockerfile (\(options.dockerfile)) cannot be empty")
             }
@@ -122,6 +123,21 @@ public final class ImageBuilder: Sendable {
         } catch {
             try? FileSystem.removeTree(work)
             throw error
+        }
+    }
+
+    /// What moby's parser refuses in an ONBUILD, before anything runs.
+    static func checkTriggers(_ dockerfile: Dockerfile) throws {
+        for instruction in dockerfile.instructions where instruction.keyword == "ONBUILD" {
+            let trigger = instruction.arguments.split(separator: " ", maxSplits: 1).first.map { $0.uppercased() } ?? ""
+            let problem: String
+            switch trigger {
+            case "": problem = "ONBUILD requires at least one argument"
+            case "ONBUILD": problem = "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed"
+            case "FROM", "MAINTAINER": problem = "\(trigger) isn't allowed as an ONBUILD trigger"
+            default: continue
+            }
+            throw OnekubeError(.invalidArgument, "Dockerfile parse error line \(instruction.line): \(problem)")
         }
     }
 

@@ -490,6 +490,41 @@ struct BuildTests {
         #expect(both.status != 0 && both.stderr.contains("invalid argument: can't use stdin for both build context and dockerfile"), "\(both)")
     }
 
+    /// ONBUILD: the triggers are kept in the image, run when a build starts FROM it (said so in
+    /// the output), and not passed on; the triggers moby's parser refuses are refused first.
+    @Test(arguments: DockerClientKind.allCases)
+    func onbuildTriggersRunInTheChildBuild(client: DockerClientKind) throws {
+        let scratch = try TemporaryDirectory("onekube-build")
+        let context = try scratch.sub("base")
+        try FileManager.default.copyItem(atPath: "/bin/busybox", toPath: context + "/busybox")
+        try Self.write("""
+            FROM scratch
+            COPY busybox /bin/busybox
+            ONBUILD RUN ["/bin/busybox", "sh", "-c", "echo triggered > /triggered"]
+            ONBUILD LABEL via=onbuild
+
+            """, to: context + "/Dockerfile")
+        let onekube = try OnekubeInstance()
+        #expect(try Self.build(onekube, client, ["-t", "base", "."], in: context).status == 0)
+        let triggers = try onekube.docker(["inspect", "-f", "{{json .Config.OnBuild}}", "base"]).stdout
+        #expect(triggers == #"["RUN [\"/bin/busybox\", \"sh\", \"-c\", \"echo triggered > /triggered\"]","LABEL via=onbuild"]"# + "\n", "\(triggers)")
+
+        let child = try scratch.sub("child")
+        try Self.write("FROM base\nCMD [\"/bin/busybox\", \"cat\", \"/triggered\"]\n", to: child + "/Dockerfile")
+        let built = try Self.build(onekube, client, ["-t", "child", "."], in: child)
+        let lines = built.stdout.split(separator: "\n").map(String.init)
+        #expect(built.status == 0 && lines.contains("# Executing 2 build triggers"), "\(built)")
+        #expect(try onekube.docker(["run", "--rm", "child"]).stdout == "triggered\n")
+        #expect(try onekube.docker(["inspect", "-f", "{{json .Config.OnBuild}} {{json .Config.Labels}}", "child"]).stdout == "null {\"via\":\"onbuild\"}\n")
+
+        for (dockerfile, message) in [("FROM scratch\nONBUILD ONBUILD RUN true\n", "Dockerfile parse error line 2: Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed"),
+                                      ("FROM scratch\nONBUILD FROM busybox\n", "Dockerfile parse error line 2: FROM isn't allowed as an ONBUILD trigger")] {
+            try Self.write(dockerfile, to: child + "/Dockerfile")
+            let refused = try Self.build(onekube, client, ["."], in: child)
+            #expect(refused.status != 0 && refused.stderr.contains(message), "\(refused)")
+        }
+    }
+
     /// `docker history` of a built image: newest step first, the image's ID on it and
     /// `<missing>` below, each layer's size and 0B for steps without one; both clients print the
     /// same table (and the same error for an unknown image).
