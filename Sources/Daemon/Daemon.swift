@@ -61,7 +61,7 @@ public enum Daemon {
         // `docker load` and `docker build` send whole archives (the book's kubia on node:7 saves
         // to about 660 MB): they go to files as they arrive, with no limit but the disk's, as in
         // dockerd. Every other body (JSON) is held in memory, up to 64 MiB.
-        let uploads = try BodySpool(directory: configuration.dataDirectory + "/uploads", maxBytes: .max,
+        let uploads = try BodySpool(directory: configuration.uploadsDirectory, maxBytes: .max,
                                     wants: { method, path in DockerAPI.spoolsBody(method: method, path: path) })
         let dockerServer = HTTPServer(
             address: .unix(path: configuration.dockerSocketPath, mode: 0o660), responder: dockerAPI,
@@ -114,7 +114,7 @@ public enum Daemon {
                 .init(service: NodeFleet(registry: registry, initialNodes: configuration.nodes, logger: logger.withLabel("node"),
                                          heartbeat: .milliseconds(configuration.nodeMonitorGracePeriod * 250), runtime: podRuntime,
                                          hostIP: runtimeConfiguration.podCIDR.gateway.description,
-                                         podsDirectory: configuration.dataDirectory + "/pods")),
+                                         podsDirectory: configuration.podsDirectory)),
                 .init(service: NodeLifecycleController(registry: registry, logger: logger.withLabel("node-lifecycle"),
                                                        gracePeriod: TimeInterval(configuration.nodeMonitorGracePeriod))),
                 .init(service: Scheduler(registry: registry, logger: logger.withLabel("scheduler"))),

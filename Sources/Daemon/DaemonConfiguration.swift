@@ -66,6 +66,17 @@ public struct DaemonConfiguration: Sendable {
     public var pidFilePath: String { runDirectory + "/onekube.pid" }
     public var logPath: String { dataDirectory + "/onekube.log" }
     public var databasePath: String { dataDirectory + "/state.db" }
+    /// Pods' volumes (emptyDir, projected files), per pod UID.
+    public var podsDirectory: String { dataDirectory + "/pods" }
+    /// Request bodies spooled to files (build contexts, load archives) while they are handled.
+    public var uploadsDirectory: String { dataDirectory + "/uploads" }
+
+    /// Every name onekube puts in its data directory: `delete` removes a directory that holds
+    /// nothing else, and refuses one that does (a mistyped --data-dir).
+    public static let dataDirectoryEntries: Set<String> = [
+        "state.db", "state.db-wal", "state.db-shm", "run", "blobs", "layers", "onekube.log", "containers",
+        "api-token", "kubeconfig-path", "pki", "build", "pods", "uploads",
+    ]
 
     public func runtime() throws -> RuntimeConfiguration {
         guard let network = ContainerRuntime.IPv4Network(podCIDR) else {

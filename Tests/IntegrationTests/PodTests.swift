@@ -223,6 +223,9 @@ struct PodTests {
         #expect(seen.hasPrefix("hello from a configmap\nchecker\nchecker\nnameserver \(onekube.serviceIP(10))\nsearch default.svc.cluster.local svc.cluster.local cluster.local\n"), "\(seen)")
         // Still alive: the liveness probe answers.
         #expect(try Self.jsonpath(onekube, ["get", "pod", "probed", "-o", "jsonpath={.status.containerStatuses[0].restartCount}"]) == "0")
+        // The volumes' directory is onekube's own: `delete` takes the data directory with it.
+        let deleted = try onekube.onekube(["delete"])
+        #expect(deleted.status == 0 && !FileManager.default.fileExists(atPath: onekube.dataDirectory), "\(deleted)")
     }
 
     @Test func aFailingLivenessProbeRestartsTheContainer() throws {

@@ -93,8 +93,7 @@ struct DeleteCommand: ParsableCommand {
         }
         // Only a directory that looks like onekube's is removed.
         let names = Set(try FileSystem.listDirectory(configuration.dataDirectory))
-        let ours: Set<String> = ["state.db", "state.db-wal", "state.db-shm", "run", "blobs", "layers", "onekube.log", "containers",
-                                 "api-token", "kubeconfig-path", "pki", "build"]
+        let ours = DaemonConfiguration.dataDirectoryEntries
         guard names.isSubset(of: ours) else {
             Console.err("refusing to delete \(configuration.dataDirectory): it holds files onekube did not write (\(names.subtracting(ours).sorted().joined(separator: ", ")))\n")
             throw ExitCode(1)
