@@ -169,20 +169,10 @@ public final class DaemonSetController: Service {
         guard let daemonSets = Self.daemonSets else { return }
         let pod = PodTemplate.pod(from: template, owner: ds, ownerType: daemonSets,
                                   extraLabels: [Self.hashLabel: hash, "pod-template-generation": String(ds.generation)])
-        do {
-            let created = try registry.createObject(pod, type: type)
-            events.record(ds, reason: "SuccessfulCreate", message: "Created pod: \(created.key.name)")
-        } catch {
-            events.record(ds, type: "Warning", reason: "FailedCreate", message: "Error creating: \(error)")
-        }
+        podControl.create(pod, for: ds, type: type)
     }
 
-    func delete(_ pod: OrderedJSON, of ds: OrderedJSON, type: ResourceType) {
-        do {
-            _ = try registry.deleteObject(type, namespace: pod.namespace, name: pod.name, options: DeleteOptions(propagationPolicy: "Background"))
-            events.record(ds, reason: "SuccessfulDelete", message: "Deleted pod: \(pod.name)")
-        } catch {
-            logger.debug("could not delete daemon pod", metadata: ["pod": "\(pod.name)", "error": "\(error)"])
-        }
-    }
+    func delete(_ pod: OrderedJSON, of ds: OrderedJSON, type: ResourceType) { podControl.delete(pod, of: ds, type: type) }
+
+    var podControl: PodControl { PodControl(registry: registry, events: events, logger: logger) }
 }

@@ -206,23 +206,12 @@ public final class JobController: Service {
 
     func create(for job: OrderedJSON, type: ResourceType) {
         guard let jobs = Self.jobs else { return }
-        let pod = PodTemplate.pod(from: job[path: ["spec", "template"]] ?? .object([]), owner: job, ownerType: jobs)
-        do {
-            let created = try registry.createObject(pod, type: type)
-            events.record(job, reason: "SuccessfulCreate", message: "Created pod: \(created.key.name)")
-        } catch {
-            events.record(job, type: "Warning", reason: "FailedCreate", message: "Error creating: \(error)")
-        }
+        podControl.create(PodTemplate.pod(from: job[path: ["spec", "template"]] ?? .object([]), owner: job, ownerType: jobs), for: job, type: type)
     }
 
-    func delete(_ pod: OrderedJSON, of job: OrderedJSON, type: ResourceType) {
-        do {
-            _ = try registry.deleteObject(type, namespace: pod.namespace, name: pod.name, options: DeleteOptions(propagationPolicy: "Background"))
-            events.record(job, reason: "SuccessfulDelete", message: "Deleted pod: \(pod.name)")
-        } catch {
-            logger.debug("could not delete job pod", metadata: ["pod": "\(pod.name)", "error": "\(error)"])
-        }
-    }
+    func delete(_ pod: OrderedJSON, of job: OrderedJSON, type: ResourceType) { podControl.delete(pod, of: job, type: type) }
+
+    var podControl: PodControl { PodControl(registry: registry, events: events, logger: logger) }
 }
 
 /// The wait before a Job's next pod after `failed` failures: the initial delay doubling with each

@@ -87,14 +87,7 @@ public final class ReplicaSetController: Service {
         if active.count < desired {
             for _ in 0..<(desired - active.count) { createPod(for: owner, type: pods) }
         } else if active.count > desired {
-            for pod in Self.deletionOrder(active).prefix(active.count - desired) {
-                do {
-                    _ = try registry.deleteObject(pods, namespace: key.namespace, name: pod.name, options: DeleteOptions(propagationPolicy: "Background"))
-                    events.record(owner, reason: "SuccessfulDelete", message: "Deleted pod: \(pod.name)")
-                } catch {
-                    logger.debug("could not delete pod", metadata: ["pod": "\(pod.name)", "error": "\(error)"])
-                }
-            }
+            for pod in Self.deletionOrder(active).prefix(active.count - desired) { podControl.delete(pod, of: owner, type: pods) }
         }
         updateStatus(key, owner: owner)
     }
@@ -115,14 +108,11 @@ public final class ReplicaSetController: Service {
     }
 
     func createPod(for owner: OrderedJSON, type pods: ResourceType) {
-        let pod = PodTemplate.pod(from: owner[path: ["spec", "template"]] ?? .object([]), owner: owner, ownerType: ownerType)
-        do {
-            let created = try registry.createObject(pod, type: pods)
-            events.record(owner, reason: "SuccessfulCreate", message: "Created pod: \(created.key.name)")
-        } catch {
-            events.record(owner, type: "Warning", reason: "FailedCreate", message: "Error creating: \(error)")
-        }
+        podControl.create(PodTemplate.pod(from: owner[path: ["spec", "template"]] ?? .object([]), owner: owner, ownerType: ownerType),
+                          for: owner, type: pods)
     }
+
+    var podControl: PodControl { PodControl(registry: registry, events: events, logger: logger) }
 
     /// Adopts (`to` an owner) or releases (`to` nil) a pod; returns the updated pod.
     @discardableResult
