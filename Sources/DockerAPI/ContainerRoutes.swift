@@ -1,6 +1,7 @@
 import ContainerRuntime
 import Foundation
 import HTTPServer
+import ImageBuilder
 import Images
 import NIOCore
 import NIOHTTP1
@@ -18,6 +19,7 @@ extension DockerAPI {
         switch (request.method, parts.count) {
         case (.POST, 2) where parts[1] == "create": return try createContainer(request)
         case (.GET, 2) where parts[1] == "json": return try listContainers(request)
+        case (.POST, 2) where parts[1] == "prune": return try await pruneContainers(request)
         case (.DELETE, 2): return try await removeContainer(parts[1], request)
         case (_, 3): break
         default: return nil
@@ -83,6 +85,40 @@ extension DockerAPI {
         if limit > 0 { records = Array(records.prefix(limit)) }
         let networkID = self.networkID
         return DockerResponse.json(.array(records.map { ContainerJSON.summary($0, networkID: networkID) }))
+    }
+
+    /// `POST /containers/prune`: every container that is not running (created or exited), as
+    /// dockerd prunes them, with the size of the writable layers reclaimed. Pods' containers are
+    /// left to their node agents, as a kubelet's are left to its garbage collection.
+    func pruneContainers(_ request: HTTPServerRequest) async throws -> HTTPServerResponse {
+        let filters = try ContainerFilters(request.query["filters"], allowed: ["label"])
+        var deleted: [String] = []
+        var reclaimed: Int64 = 0
+        for record in containers.list() where !record.state.isRunning && record.state.status != .removing && filters.matches(record)
+            && record.config.labels[Self.podUIDLabel] == nil {
+            let written = Self.diskUsage(containers.configuration.containersDirectory + "/" + record.id + "/upper")
+            do {
+                try await containers.remove(record.id, force: false)
+                deleted.append(record.id)
+                reclaimed += written
+            } catch {
+                logger.info("prune could not remove a container", metadata: ["id": "\(record.id)", "error": "\(error)"])
+            }
+        }
+        return DockerResponse.json(.object([("ContainersDeleted", deleted.isEmpty ? .null : .strings(deleted)), ("SpaceReclaimed", .int(reclaimed))]))
+    }
+
+    /// The label the node agents put on pods' containers (NodeRuntime's OnekubePodRuntime.podUIDLabel).
+    static let podUIDLabel = "io.kubernetes.pod.uid"
+
+    /// The bytes of the regular files under `directory` (0 when it is gone).
+    static func diskUsage(_ directory: String) -> Int64 {
+        var total: Int64 = 0
+        try? DirectoryWalker.walk(directory) { _, _, st in
+            if st.st_mode & S_IFMT == S_IFREG { total += Int64(st.st_size) }
+            return true
+        }
+        return total
     }
 
     func inspectContainer(_ id: String) throws -> HTTPServerResponse {
@@ -184,12 +220,14 @@ struct ContainerFilters {
     var labels: [String] = []
     var ids: [String] = []
 
-    init(_ text: String?) throws {
+    /// `allowed`: the filter names the endpoint takes (prune takes only labels here).
+    init(_ text: String?, allowed: Set<String> = ["status", "name", "label", "id"]) throws {
         guard let text, !text.isEmpty else { return }
         guard let json = try? OrderedJSON(parsing: Array(text.utf8)), case .object(let pairs) = json else {
             throw OnekubeError(.invalidArgument, "invalid filter: \(text)")
         }
         for (key, value) in pairs {
+            guard allowed.contains(key) else { throw OnekubeError(.invalidArgument, "invalid filter '\(key)'") }
             let values: [String]
             switch value {
             case .object(let set): values = set.map(\.0)

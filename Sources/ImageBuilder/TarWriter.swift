@@ -112,8 +112,8 @@ final class TarWriter {
 
 /// Walks a directory tree depth-first in name order (a stable tar for a stable tree), giving each
 /// entry's path relative to the root and its `lstat`.
-enum DirectoryWalker {
-    static func walk(_ root: String, relative: String = "",
+public enum DirectoryWalker {
+    public static func walk(_ root: String, relative: String = "",
                      _ visit: (_ relative: String, _ path: String, _ stat: stat) throws -> Bool) throws {
         let directory = relative.isEmpty ? root : root + "/" + relative
         for name in try FileSystem.listDirectory(directory).sorted() {

@@ -116,6 +116,44 @@ struct ContainerBehaviourTests {
         #expect(named.status == 125, "\(named)")
     }
 
+    /// `docker container prune`: created and exited containers go, with their writable layers'
+    /// bytes reported; running ones and pods' stay; without -f it asks, and no answer cancels.
+    @Test(arguments: DockerClientKind.allCases)
+    func containerPruneRemovesWhatIsNotRunning(client: DockerClientKind) throws {
+        let images = try ContainerRegistry()
+        let onekube = try images.instance()
+        func id(_ name: String) throws -> String {
+            try onekube.docker(["inspect", "-f", "{{.Id}}", name]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        #expect(try onekube.docker(["run", "--name", "done", "busybox", "true"]).status == 0)
+        #expect(try onekube.docker(["create", "--name", "fresh", "busybox"]).status == 0)
+        #expect(try onekube.docker(["run", "--name", "written", "busybox", "sh", "-c", "head -c 100000 /dev/zero > /data"]).status == 0)
+        #expect(try onekube.docker(["run", "-d", "--name", "alive", "busybox", "sleep", "300"]).status == 0)
+        #expect(try onekube.docker(["run", "--name", "labelled", "--label", "tier=scratch", "busybox", "true"]).status == 0)
+        #expect(try onekube.kubectl(["run", "finished", "--image=busybox", "--restart=Never", "--", "true"]).status == 0)
+        try waitUntil(timeout: 60, "the pod finished") {
+            try onekube.kubectl(["get", "pod", "finished", "-o", "jsonpath={.status.phase}"]).stdout == "Succeeded"
+        }
+
+        // No answer (stdin at its end): nothing is removed, and the CLI says no more.
+        let asked = try onekube.docker(client, ["container", "prune"], stdin: "")
+        #expect(asked.status == 0 && asked.stdout == "WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] "
+                && asked.stderr.isEmpty, "\(asked)")
+        let labelled = try id("labelled")
+        let byLabel = try onekube.docker(client, ["container", "prune", "-f", "--filter", "label=tier=scratch"])
+        #expect(byLabel.stdout == "Deleted Containers:\n\(labelled)\n\nTotal reclaimed space: 0B\n", "\(byLabel)")
+
+        let expected = Set([try id("done"), try id("fresh"), try id("written")])
+        let pruned = try onekube.docker(client, ["container", "prune", "-f"])
+        let lines = pruned.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(pruned.status == 0 && lines.first == "Deleted Containers:" && Set(lines.dropFirst().prefix(3)) == expected
+                && Array(lines.suffix(3)) == ["", "Total reclaimed space: 100kB", ""], "\(pruned)")
+        let left = try onekube.docker(["ps", "-a"]).stdout.split(separator: "\n").map(String.init)
+        #expect(left.count == 3 && left.contains { $0.hasSuffix(" alive") } && left.contains { $0.contains(" k8s_finished_finished_") }, "\(left)")
+        let again = try onekube.docker(client, ["container", "prune", "-f"])
+        #expect(again.stdout == "Total reclaimed space: 0B\n", "\(again)")
+    }
+
     @Test func publishedPortInUseFailsCleanly() throws {
         let images = try ContainerRegistry()
         let onekube = try images.instance()

@@ -10,7 +10,7 @@ struct DockerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "docker",
         abstract: "A docker-compatible client of onekube's Docker Engine API.",
-        subcommands: [DockerRun.self, DockerCreate.self, DockerStart.self, DockerPs.self, DockerLogs.self, DockerExec.self,
+        subcommands: [DockerRun.self, DockerCreate.self, DockerContainer.self, DockerStart.self, DockerPs.self, DockerLogs.self, DockerExec.self,
                       DockerStop.self, DockerKill.self, DockerRestart.self, DockerRm.self, DockerWait.self, DockerAttach.self,
                       DockerPull.self, DockerImages.self, DockerImage.self, DockerHistory.self, DockerRmi.self, DockerTag.self,
                       DockerBuild.self, DockerSave.self, DockerLoad.self, DockerPush.self, DockerLogin.self, DockerLogout.self, DockerBuilder.self,

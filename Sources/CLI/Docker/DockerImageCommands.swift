@@ -97,21 +97,11 @@ struct DockerImageListOptions: ParsableArguments {
 
 enum DockerImageList {
     static func list(global: DockerGlobalOptions, _ options: DockerImageListOptions) throws {
-        var filterMap: [String: [String]] = [:]
-        for filter in options.filters {
-            let parts = filter.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2 else { throw DockerCLIError(message: "bad format of filter (expected name=value)") }
-            filterMap[parts[0], default: []].append(parts[1])
-        }
+        var filterMap = try DockerFilterFlags.parse(options.filters)
         if let repository = options.repository { filterMap["reference", default: []].append(repository) }
         var query: [(String, String)] = []
         if options.all { query.append(("all", "1")) }
-        if !filterMap.isEmpty {
-            let json = OrderedJSON.object(filterMap.keys.sorted().map { key in
-                (key, .object(filterMap[key, default: []].map { ($0, .bool(true)) }))
-            })
-            query.append(("filters", json.serialized()))
-        }
+        if !filterMap.isEmpty { query.append(("filters", DockerFilterFlags.json(filterMap))) }
         let response = try global.client.request("GET", "/images/json", query: query)
         guard response.isSuccess else { throw DockerClient.daemonError(response) }
         let now = Date().timeIntervalSince1970
