@@ -82,6 +82,7 @@ public final class DockerAPI: HTTPResponder {
             case (.POST, "/build/prune"): return try pruneBuildCache()
             case (.GET, "/images/get"): return try saveImages(request.query.all("names"))
             case (.POST, "/images/load"): return await loadImages(request)
+            case (.POST, "/images/prune"): return try pruneImages(request)
             case (.POST, "/auth"): return try await login(request)
             default: break
             }

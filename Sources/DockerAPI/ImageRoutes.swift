@@ -196,12 +196,37 @@ extension DockerAPI {
     func removeImage(_ name: String, _ request: HTTPServerRequest) throws -> HTTPServerResponse {
         try refuseRemovingImageInUse(name, force: request.query.bool("force"))
         let items = try images.remove(name, force: request.query.bool("force"), prune: !request.query.bool("noprune"))
-        return DockerResponse.json(.array(items.map { item in
+        return DockerResponse.json(Self.deleteItems(items))
+    }
+
+    /// `POST /images/prune`: the images no container uses (running or not) — only those without
+    /// a tag, unless the `dangling=false` filter of `docker image prune -a` widens it to all —
+    /// untagged and deleted as `docker rmi` would, with the bytes of the layers that went.
+    func pruneImages(_ request: HTTPServerRequest) throws -> HTTPServerResponse {
+        let filters = try ImageFilters(json: request.query["filters"])
+        guard filters.references.isEmpty else { throw OnekubeError(.invalidArgument, "invalid filter 'reference'") }
+        let danglingOnly = filters.dangling ?? true
+        let used = Set(containers.list().map(\.config.imageID))
+        var items: [ImageDeleteItem] = []
+        var reclaimed: Int64 = 0
+        for image in try images.list() where !used.contains(image.id.description) && filters.matchesLabels(image) {
+            if danglingOnly && !image.tags.isEmpty { continue }
+            let sizes = Dictionary(image.layers.map { ($0.chainID.description, $0.size) }, uniquingKeysWith: { first, _ in first })
+            let removed = try images.remove(image.id.description, force: true)
+            for case .deleted(let id) in removed { reclaimed += sizes[id] ?? 0 }
+            items += removed
+        }
+        return DockerResponse.json(.object([("ImagesDeleted", items.isEmpty ? .null : Self.deleteItems(items)), ("SpaceReclaimed", .int(reclaimed))]))
+    }
+
+    /// `docker rmi`'s answer: `{"Untagged": …}` and `{"Deleted": …}` in the order they happened.
+    static func deleteItems(_ items: [ImageDeleteItem]) -> OrderedJSON {
+        .array(items.map { item in
             switch item {
             case .untagged(let s): return .object([("Untagged", .string(s))])
             case .deleted(let s): return .object([("Deleted", .string(s))])
             }
-        }))
+        })
     }
 }
 
@@ -258,11 +283,7 @@ struct ImageFilters {
     /// is `<none>:<none>`.
     func summary(_ image: ImageRecord) -> (tags: [String], digests: [String])? {
         if let dangling, dangling != image.tags.isEmpty { return nil }
-        for label in labels {
-            let parts = label.split(separator: "=", maxSplits: 1).map(String.init)
-            let have = image.config.config?.Labels ?? [:]
-            if parts.count == 2 ? have[parts[0]] != parts[1] : have[parts[0]] == nil { return nil }
-        }
+        guard matchesLabels(image) else { return nil }
         let tags = image.tags.compactMap { try? ImageReference.parseNormalized($0) }.filter(matchesReference)
         let digests = image.repoDigests.compactMap { try? ImageReference.parseNormalized($0) }.filter(matchesReference)
         if tags.isEmpty && digests.isEmpty {
@@ -270,6 +291,15 @@ struct ImageFilters {
             return (["<none>:<none>"], ["<none>@<none>"])
         }
         return (tags.map(\.familiarString), digests.map(\.familiarString))
+    }
+
+    /// Every `label` filter (`key` or `key=value`) holds for the image's labels.
+    func matchesLabels(_ image: ImageRecord) -> Bool {
+        let have = image.config.config?.Labels ?? [:]
+        return labels.allSatisfy { label in
+            let parts = label.split(separator: "=", maxSplits: 1).map(String.init)
+            return parts.count == 2 ? have[parts[0]] == parts[1] : have[parts[0]] != nil
+        }
     }
 
     /// reference.FamiliarMatch: the pattern against `name:tag` (or `name@digest`), then the name.

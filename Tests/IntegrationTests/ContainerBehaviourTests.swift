@@ -154,6 +154,37 @@ struct ContainerBehaviourTests {
         #expect(again.stdout == "Total reclaimed space: 0B\n", "\(again)")
     }
 
+    /// `docker image prune`: the untagged images by default, every image no container uses with
+    /// -a (its tags untagged first), reported as the CLI reports them.
+    @Test(arguments: DockerClientKind.allCases)
+    func imagePruneRemovesUnusedImages(client: DockerClientKind) throws {
+        let images = try ContainerRegistry()
+        let onekube = try images.instance()
+        func build(_ dockerfile: String) throws {
+            let result = try onekube.docker(["build", "-q", "-t", "x", "-"], stdin: dockerfile)
+            #expect(result.status == 0, "\(result)")
+        }
+        try build("FROM scratch\nLABEL v=1\n")
+        let first = try onekube.docker(["inspect", "-f", "{{.Id}}", "x"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try build("FROM scratch\nLABEL v=2\n")
+        #expect(try onekube.docker(["pull", "-q", "luksa/kubia"]).status == 0)
+        #expect(try onekube.docker(["run", "--name", "user", "busybox", "true"]).status == 0)
+
+        let asked = try onekube.docker(client, ["image", "prune"], stdin: "")
+        #expect(asked.status == 0 && asked.stdout == "WARNING! This will remove all dangling images.\nAre you sure you want to continue? [y/N] ", "\(asked)")
+        let dangling = try onekube.docker(client, ["image", "prune", "-f"])
+        #expect(dangling.stdout == "Deleted Images:\ndeleted: \(first)\n\nTotal reclaimed space: 0B\n", "\(dangling)")
+
+        let unused = try onekube.docker(client, ["image", "prune", "-a", "-f"])
+        let lines = unused.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(unused.status == 0 && lines.first == "Deleted Images:" && lines.contains("untagged: x:latest")
+                && lines.contains("untagged: luksa/kubia:latest") && lines.contains { $0.hasPrefix("deleted: sha256:") }
+                && lines.last == "" && lines.dropLast().last?.hasPrefix("Total reclaimed space: ") == true, "\(unused)")
+        let listed = try onekube.docker(["images"]).stdout.split(separator: "\n").dropFirst().map { $0.split(separator: " ").first.map(String.init) ?? "" }
+        #expect(listed == ["busybox"], "\(listed)")
+        #expect(try onekube.docker(["run", "--rm", "busybox", "echo", "still here"]).stdout == "still here\n")
+    }
+
     @Test func publishedPortInUseFailsCleanly() throws {
         let images = try ContainerRegistry()
         let onekube = try images.instance()

@@ -133,7 +133,7 @@ enum DockerImageList {
 struct DockerImage: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "image", abstract: "Manage images",
-        subcommands: [DockerHistory.self, DockerImageInspect.self, DockerImageLs.self, DockerPull.self, DockerImageRm.self, DockerTag.self,
+        subcommands: [DockerHistory.self, DockerImageInspect.self, DockerImageLs.self, DockerImagePrune.self, DockerPull.self, DockerImageRm.self, DockerTag.self,
                       DockerBuild.self, DockerSave.self, DockerLoad.self, DockerPush.self])
 }
 
