@@ -83,6 +83,9 @@ public final class DockerAPI: HTTPResponder {
             case (.GET, "/images/get"): return try saveImages(request.query.all("names"))
             case (.POST, "/images/load"): return await loadImages(request)
             case (.POST, "/images/prune"): return try pruneImages(request)
+            // onekube's one network is its bridge, which, like docker's predefined networks, is
+            // never pruned (`docker system prune` asks).
+            case (.POST, "/networks/prune"): return DockerResponse.json(.object([("NetworksDeleted", .null)]))
             case (.POST, "/auth"): return try await login(request)
             default: break
             }

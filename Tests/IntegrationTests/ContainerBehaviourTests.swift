@@ -185,6 +185,36 @@ struct ContainerBehaviourTests {
         #expect(try onekube.docker(["run", "--rm", "busybox", "echo", "still here"]).stdout == "still here\n")
     }
 
+    /// `docker system prune`: one question for containers, networks, images and the build cache,
+    /// one report with a section for each that lost something.
+    @Test(arguments: DockerClientKind.allCases)
+    func systemPruneAsksOnceAndReportsTogether(client: DockerClientKind) throws {
+        let images = try ContainerRegistry()
+        let onekube = try images.instance()
+        #expect(try onekube.docker(["run", "--name", "done", "busybox", "true"]).status == 0)
+        let done = try onekube.docker(["inspect", "-f", "{{.Id}}", "done"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try onekube.docker(["build", "-q", "-t", "x", "-"], stdin: "FROM scratch\nLABEL v=1\n").status == 0)
+        let first = try onekube.docker(["inspect", "-f", "{{.Id}}", "x"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try onekube.docker(["build", "-q", "-t", "x", "-"], stdin: "FROM scratch\nLABEL v=2\n").status == 0)
+
+        let asked = try onekube.docker(client, ["system", "prune"], stdin: "n\n")
+        let warning = "WARNING! This will remove:\n  - all stopped containers\n  - all networks not used by at least one container\n"
+            + "  - all dangling images\n  - unused build cache\n\nAre you sure you want to continue? [y/N] "
+        #expect(asked.status == 0 && asked.stdout == warning, "\(asked)")
+        #expect(try onekube.docker(["inspect", "done"]).status == 0, "a no keeps everything")
+
+        let pruned = try onekube.docker(client, ["system", "prune", "-f"])
+        let sections = pruned.stdout.components(separatedBy: "\n\n")
+        #expect(pruned.status == 0 && sections.count == 4, "\(pruned)")
+        if sections.count == 4 {
+            #expect(sections[0] == "Deleted Containers:\n\(done)")
+            #expect(sections[1] == "Deleted Images:\ndeleted: \(first)")
+            #expect(sections[2].hasPrefix("Deleted build cache objects:\nsha256:"))
+            #expect(sections[3] == "Total reclaimed space: 0B\n")
+        }
+        #expect(try onekube.docker(client, ["system", "prune", "-f"]).stdout == "Total reclaimed space: 0B\n")
+    }
+
     @Test func publishedPortInUseFailsCleanly() throws {
         let images = try ContainerRegistry()
         let onekube = try images.instance()

@@ -132,20 +132,18 @@ struct DockerBuilderPrune: ParsableCommand {
 
     func run() throws {
         try dockerRun {
-            if !force {
-                Console.out("WARNING! This will remove all dangling build cache. Are you sure you want to continue? [y/N] ")
-                let answer = readLine() ?? ""
-                guard answer.lowercased().hasPrefix("y") else { return }
-            }
-            let response = try global.client.request("POST", "/build/prune", query: all ? [("all", "1")] : [])
-            guard response.isSuccess else { throw DockerClient.daemonError(response) }
-            let report = try response.json()
-            var output = ""
-            if case .array(let deleted)? = report["CachesDeleted"], !deleted.isEmpty {
-                output = "Deleted build cache objects:\n" + deleted.compactMap { $0.stringValue.map { $0 + "\n" } }.joined()
-            }
-            output += "\nTotal reclaimed space: \(HumanSize.decimal(report["SpaceReclaimed"]?.intValue ?? 0))\n"
-            Console.out(output)
+            let warning = all ? "WARNING! This will remove all build cache. Are you sure you want to continue? [y/N] "
+                              : "WARNING! This will remove all dangling build cache. Are you sure you want to continue? [y/N] "
+            guard force || DockerPrune.ask(warning) else { return }
+            Console.out(DockerPrune.total([try Self.prune(global.client, all: all)]))
         }
+    }
+
+    /// The space counts even when no cache entry went (the CLI's CachePrune reports it so).
+    static func prune(_ client: DockerClient, all: Bool) throws -> DockerPrune.Outcome {
+        let report = try DockerPrune.post(client, "/build/prune", filters: [:], query: all ? [("all", "1")] : [])
+        let deleted = (report["CachesDeleted"]?.arrayValue ?? []).compactMap(\.stringValue)
+        return DockerPrune.Outcome(section: DockerPrune.section("Deleted build cache objects", deleted),
+                                   reclaimed: report["SpaceReclaimed"]?.intValue ?? 0)
     }
 }

@@ -14,7 +14,7 @@ struct DockerCommand: ParsableCommand {
                       DockerStop.self, DockerKill.self, DockerRestart.self, DockerRm.self, DockerWait.self, DockerAttach.self,
                       DockerPull.self, DockerImages.self, DockerImage.self, DockerHistory.self, DockerRmi.self, DockerTag.self,
                       DockerBuild.self, DockerSave.self, DockerLoad.self, DockerPush.self, DockerLogin.self, DockerLogout.self, DockerBuilder.self,
-                      DockerInspect.self, DockerVersion.self, DockerInfo.self])
+                      DockerInspect.self, DockerVersion.self, DockerInfo.self, DockerSystem.self])
 
     /// Parses and runs like the docker CLI: usage errors print docker's hint and exit 125.
     static func runAsDocker(_ arguments: [String]) -> Never {
