@@ -40,6 +40,9 @@ extension DockerAPI {
             try containers.resize(id, rows: Int(request.query["h"] ?? "") ?? 0, columns: Int(request.query["w"] ?? "") ?? 0)
             return DockerResponse.empty(.ok)
         case (.POST, "exec"): return try createExec(id, request)
+        case (.POST, "rename"):
+            try containers.rename(id, to: request.query["name"] ?? "")
+            return DockerResponse.empty(.noContent)
         case (.GET, "top"): return try top(id)
         case (.GET, "stats"): return try stats(id)
         default: return nil

@@ -215,6 +215,36 @@ struct ContainerBehaviourTests {
         #expect(try onekube.docker(client, ["system", "prune", "-f"]).stdout == "Total reclaimed space: 0B\n")
     }
 
+    /// `docker rename`: the new name finds the container (running or not), the old one no longer
+    /// does; a name in use, the same name and an invalid one are refused as docker refuses them.
+    @Test(arguments: DockerClientKind.allCases)
+    func renameGivesTheContainerItsNewName(client: DockerClientKind) throws {
+        let images = try ContainerRegistry()
+        let onekube = try images.instance()
+        #expect(try onekube.docker(["run", "-d", "--name", "first", "busybox", "sleep", "300"]).status == 0)
+        #expect(try onekube.docker(["create", "--name", "other", "busybox"]).status == 0)
+        let id = try onekube.docker(["inspect", "-f", "{{.Id}}", "first"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let renamed = try onekube.docker(client, ["rename", "first", "second"])
+        #expect(renamed.status == 0 && renamed.stdout.isEmpty && renamed.stderr.isEmpty, "\(renamed)")
+        #expect(try onekube.docker(["inspect", "-f", "{{.Id}} {{.Name}} {{.State.Running}}", "second"]).stdout == "\(id) /second true\n")
+        #expect(try onekube.docker(["inspect", "first"]).status != 0)
+
+        let taken = try onekube.docker(client, ["rename", "second", "other"])
+        let otherID = try onekube.docker(["inspect", "-f", "{{.Id}}", "other"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(taken.status == 1 && taken.stderr == """
+            Error response from daemon: Conflict. The container name "/other" is already in use by container "\(otherID)". You have to remove (or rename) that container to be able to reuse that name.
+            Error: failed to rename container named second
+
+            """, "\(taken)")
+        let same = try onekube.docker(client, ["rename", "second", "second"])
+        #expect(same.status == 1 && same.stderr.hasPrefix("Error response from daemon: Renaming a container with the same name as its current name\n"), "\(same)")
+        let missing = try onekube.docker(client, ["rename", "nosuch", "x"])
+        #expect(missing.status == 1 && missing.stderr.hasPrefix("Error response from daemon: No such container: nosuch\n"), "\(missing)")
+        // Docker's names have two characters at least.
+        let invalid = try onekube.docker(client, ["rename", "second", "x"])
+        #expect(invalid.status == 1 && invalid.stderr.hasPrefix("Error response from daemon: Invalid container name (x), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed\n"), "\(invalid)")
+    }
+
     @Test func publishedPortInUseFailsCleanly() throws {
         let images = try ContainerRegistry()
         let onekube = try images.instance()

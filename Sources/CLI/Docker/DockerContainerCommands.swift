@@ -129,6 +129,27 @@ struct DockerKill: ParsableCommand {
     }
 }
 
+/// `docker rename CONTAINER NEW_NAME`: the daemon's refusal, then the CLI's own line.
+struct DockerRename: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "rename", abstract: "Rename a container")
+
+    @OptionGroup var global: DockerGlobalOptions
+    @Argument(help: "CONTAINER") var container: String
+    @Argument(help: "NEW_NAME") var newName: String
+
+    func run() throws {
+        try dockerRun {
+            let old = container.trimmingCharacters(in: .whitespaces), new = newName.trimmingCharacters(in: .whitespaces)
+            guard !old.isEmpty && !new.isEmpty else { throw DockerCLIError(message: "Error: Neither old nor new names may be empty") }
+            let response = try global.client.request("POST", "/containers/\(DockerClient.pathEncode(old))/rename", query: [("name", new)])
+            guard response.isSuccess else {
+                Console.err("\(DockerClient.daemonError(response).message)\n")
+                throw DockerCLIError(message: "Error: failed to rename container named \(old)")
+            }
+        }
+    }
+}
+
 struct DockerRm: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove one or more containers")
 

@@ -113,6 +113,27 @@ public final class ContainerService: Service, Sendable {
         return container.record
     }
 
+    /// `docker rename`: a new name, checked and taken under the same lock as create's, so two
+    /// containers never share one.
+    public func rename(_ reference: String, to requested: String) throws {
+        let name = requested.hasPrefix("/") ? String(requested.dropFirst()) : requested
+        // moby's order: the container, the same name, the name's form, then who holds it.
+        let container = try find(reference)
+        let record = try containers.withLock { all -> ContainerRecord in
+            if container.record.name == name {
+                throw OnekubeError(.invalidArgument, "Renaming a container with the same name as its current name")
+            }
+            guard ContainerNames.isValid(name) else {
+                throw OnekubeError(.invalidArgument, "Invalid container name (\(name)), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
+            }
+            if let holder = all.values.first(where: { $0.record.name == name }) {
+                throw OnekubeError(.conflict, "Conflict. The container name \"/\(name)\" is already in use by container \"\(holder.id)\". You have to remove (or rename) that container to be able to reuse that name.")
+            }
+            return container.update { $0.name = name }
+        }
+        try save(record)
+    }
+
     /// `docker rm`: a running container needs `force` (then it is killed first).
     public func remove(_ reference: String, force: Bool) async throws {
         let container = try find(reference)
@@ -170,7 +191,7 @@ public final class ContainerService: Service, Sendable {
         guard fd >= 0 else { throw SystemError("open", path: temp) }
         defer { close(fd) }
         try data.withUnsafeBytes { try FileSystem.writeAll(fd, $0, path: temp) }
-        guard rename(temp, path) == 0 else { throw SystemError("rename", path: path) }
+        guard Glibc.rename(temp, path) == 0 else { throw SystemError("rename", path: path) }
     }
 
     func saveQuietly(_ record: ContainerRecord) {
