@@ -69,4 +69,12 @@ struct DockerContainerOutputTests {
         #expect(raw.hasPrefix("IMAGE ") && raw.contains(" CREATED AT ") && raw.contains("sha256:0123456789abcdef0123") && raw.contains(" 12345678 ") && raw.contains("apt-get install -y curl ca-certificates"), "\(raw)")
         #expect(GoBool.parse("False") == false && GoBool.parse("1") == true && GoBool.parse("yes") == nil)
     }
+
+    @Test func portLinesSortNaturallyAsTheCLISortsThem() {
+        let sorted = ["8080/tcp -> 0.0.0.0:8080", "80/tcp -> [::]:80", "9000/udp -> 0.0.0.0:9000", "80/tcp -> 0.0.0.0:80", "443/tcp -> 0.0.0.0:443"]
+            .sorted(by: DockerPort.naturalLess)
+        #expect(sorted == ["80/tcp -> 0.0.0.0:80", "80/tcp -> [::]:80", "443/tcp -> 0.0.0.0:443", "8080/tcp -> 0.0.0.0:8080", "9000/udp -> 0.0.0.0:9000"])
+        #expect(DockerPort.naturalLess("a2", "a10") && !DockerPort.naturalLess("a10", "a2") && DockerPort.naturalLess("a01", "a001"))
+        #expect(DockerPort.naturalLess("1x", "x1") && DockerPort.naturalLess("ab", "abc"))
+    }
 }

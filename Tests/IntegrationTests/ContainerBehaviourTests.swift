@@ -245,6 +245,21 @@ struct ContainerBehaviourTests {
         #expect(invalid.status == 1 && invalid.stderr.hasPrefix("Error response from daemon: Invalid container name (x), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed\n"), "\(invalid)")
     }
 
+    /// `docker port`: what the real docker CLI prints from the same container, for every form.
+    @Test func portListsThePublishedPortsAsTheCLIDoes() throws {
+        let images = try ContainerRegistry()
+        let onekube = try images.instance()
+        #expect(try onekube.docker(["run", "-d", "--name", "web", "-p", "8080", "-p", "127.0.0.1::9090", "luksa/kubia"]).status == 0)
+        for arguments in [["port", "web"], ["port", "web", "8080"], ["port", "web", "9090/tcp"], ["port", "web", "7000"],
+                          ["port", "web", "abc"], ["port", "nosuch"]] {
+            let ours = try onekube.docker(.builtIn, arguments), theirs = try onekube.docker(.real, arguments)
+            #expect(ours.stdout == theirs.stdout && ours.stderr == theirs.stderr && ours.status == theirs.status,
+                    "docker \(arguments.joined(separator: " ")):\nonekube docker: \(ours)\ndocker CLI: \(theirs)")
+        }
+        let listed = try onekube.docker(["port", "web"]).stdout
+        #expect(listed.contains("8080/tcp -> 0.0.0.0:") && listed.contains("9090/tcp -> 127.0.0.1:"), "\(listed)")
+    }
+
     @Test func publishedPortInUseFailsCleanly() throws {
         let images = try ContainerRegistry()
         let onekube = try images.instance()

@@ -11,7 +11,7 @@ struct DockerCommand: ParsableCommand {
         commandName: "docker",
         abstract: "A docker-compatible client of onekube's Docker Engine API.",
         subcommands: [DockerRun.self, DockerCreate.self, DockerContainer.self, DockerStart.self, DockerPs.self, DockerLogs.self, DockerExec.self,
-                      DockerStop.self, DockerKill.self, DockerRestart.self, DockerRm.self, DockerRename.self, DockerWait.self, DockerAttach.self,
+                      DockerStop.self, DockerKill.self, DockerRestart.self, DockerRm.self, DockerRename.self, DockerPort.self, DockerWait.self, DockerAttach.self,
                       DockerPull.self, DockerImages.self, DockerImage.self, DockerHistory.self, DockerRmi.self, DockerTag.self,
                       DockerBuild.self, DockerSave.self, DockerLoad.self, DockerPush.self, DockerLogin.self, DockerLogout.self, DockerBuilder.self,
                       DockerInspect.self, DockerVersion.self, DockerInfo.self, DockerSystem.self])
