@@ -260,6 +260,31 @@ struct ContainerBehaviourTests {
         #expect(listed.contains("8080/tcp -> 0.0.0.0:") && listed.contains("9090/tcp -> 127.0.0.1:"), "\(listed)")
     }
 
+    /// `docker run --env-file`: the file's variables (comments and blank lines skipped, a bare
+    /// name taken from the client's environment or left out), then -e's; bad files refused as
+    /// the CLI refuses them.
+    @Test func envFileVariablesReachTheContainer() throws {
+        let images = try ContainerRegistry()
+        let onekube = try images.instance()
+        let scratch = try TemporaryDirectory("onekube-envfile")
+        let file = scratch.path + "/app.env"
+        try "# settings\nGREETING=hello world\n\n  SPACED=kept=as is\nFROM_CLIENT\nUNSET_HERE\nORDER=file\n".write(toFile: file, atomically: true, encoding: .utf8)
+        for client in DockerClientKind.allCases {
+            let (argv, environment) = onekube.dockerCommand(client)
+            var env = environment
+            env["FROM_CLIENT"] = "from the client"
+            let run = try Run.program(argv[0], Array(argv.dropFirst()) + ["run", "--rm", "--env-file", file, "-e", "ORDER=flag", "busybox", "sh", "-c",
+                                      "echo \"$GREETING|$SPACED|$FROM_CLIENT|${UNSET_HERE-unset}|$ORDER\""], environment: env)
+            #expect(run.stdout == "hello world|kept=as is|from the client|unset|flag\n", "\(client): \(run)")
+        }
+        let bad = scratch.path + "/bad.env"
+        try "A B=1\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        for arguments in [["run", "--rm", "--env-file", scratch.path + "/nosuch.env", "busybox", "true"], ["run", "--rm", "--env-file", bad, "busybox", "true"]] {
+            let ours = try onekube.docker(.builtIn, arguments), theirs = try onekube.docker(.real, arguments)
+            #expect(ours.stderr == theirs.stderr && ours.status == theirs.status, "\(arguments):\nonekube docker: \(ours)\ndocker CLI: \(theirs)")
+        }
+    }
+
     @Test func publishedPortInUseFailsCleanly() throws {
         let images = try ContainerRegistry()
         let onekube = try images.instance()

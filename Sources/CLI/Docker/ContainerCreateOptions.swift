@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Glibc
 import Platform
 
 /// The flags `docker run` and `docker create` share, and the create request they make (the
@@ -12,6 +13,7 @@ struct ContainerCreateOptions: ParsableArguments {
     @Flag(name: [.customShort("P"), .customLong("publish-all")], help: "Publish all exposed ports to random ports") var publishAll = false
     @Option(name: .customLong("expose"), help: "Expose a port or a range of ports") var expose: [String] = []
     @Option(name: [.short, .customLong("env")], help: "Set environment variables") var env: [String] = []
+    @Option(name: .customLong("env-file"), help: "Read in a file of environment variables") var envFile: [String] = []
     @Option(name: [.short, .customLong("workdir")], help: "Working directory inside the container") var workdir: String?
     @Option(name: [.short, .customLong("user")], help: "Username or UID (format: <name|uid>[:<group|gid>])") var user: String?
     @Option(help: "Overwrite the default ENTRYPOINT of the image") var entrypoint: String?
@@ -69,6 +71,8 @@ struct ContainerCreateOptions: ParsableArguments {
         var consoleSize: [OrderedJSON] = [.int(0), .int(0)]
         if tty, let size = Terminal.size(1) { consoleSize = [.int(Int(size.rows)), .int(Int(size.columns))] }
         let networkMode = network ?? "default"
+        // The files' variables first, then -e's, as the CLI's ReadKVEnvStrings orders them.
+        let environment = try envFile.flatMap(Self.readEnvFile) + env.map(Self.expandEnv)
 
         var pairs: [(String, OrderedJSON)] = [
             ("Hostname", .string(hostname ?? "")), ("Domainname", .string("")), ("User", .string(user ?? "")),
@@ -77,7 +81,7 @@ struct ContainerCreateOptions: ParsableArguments {
         if !exposed.isEmpty { pairs.append(("ExposedPorts", .object(exposed.map { ($0, .object([])) }))) }
         pairs += [
             ("Tty", .bool(tty)), ("OpenStdin", .bool(interactive)), ("StdinOnce", .bool(interactive && attachStdin)),
-            ("Env", env.isEmpty ? .null : .strings(env.map(Self.expandEnv))),
+            ("Env", environment.isEmpty ? .null : .strings(environment)),
             ("Cmd", command.isEmpty ? .null : .strings(command)), ("Image", .string(image)), ("Volumes", .object([])),
             ("WorkingDir", .string(workdir ?? "")),
             ("Entrypoint", entrypoint.map { .strings([$0]) } ?? .null), ("OnBuild", .null), ("Labels", .object(labels)),
@@ -114,6 +118,40 @@ struct ContainerCreateOptions: ParsableArguments {
     }
 
     /// `-e NAME` takes the value from our own environment, as the docker CLI does.
+    /// The docker CLI's env file: `KEY=VALUE` lines as they are, a bare `KEY` from this
+    /// environment (left out when unset), blank lines and `#` comments skipped.
+    static func readEnvFile(_ path: String) throws -> [String] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            // Go's errno texts are strerror's, lower-cased.
+            let reason = String(cString: strerror(errno))
+            throw DockerCLIError(message: "docker: open \(path): \(reason.prefix(1).lowercased() + reason.dropFirst())\n\nRun 'docker run --help' for more information",
+                                 exitCode: 125)
+        }
+        close(fd)
+        var text = String(decoding: try FileSystem.readFile(path), as: UTF8.self)
+        if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
+        var entries: [String] = []
+        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            let line = raw.drop { $0.isWhitespace }
+            guard !line.isEmpty, !line.hasPrefix("#") else { continue }
+            let parts = line.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let variable = String(parts[0])
+            guard !variable.isEmpty else {
+                throw DockerCLIError(message: "docker: invalid env file (\(path)): no variable name on line '\(line)'\n\nRun 'docker run --help' for more information", exitCode: 125)
+            }
+            if parts.count == 2 {
+                guard !variable.contains(where: { $0 == " " || $0 == "\t" }) else {
+                    throw DockerCLIError(message: "docker: invalid env file (\(path)): variable '\(variable)' contains whitespaces\n\nRun 'docker run --help' for more information", exitCode: 125)
+                }
+                entries.append(variable + "=" + parts[1])
+            } else if let value = ProcessInfo.processInfo.environment[variable.trimmingCharacters(in: .whitespaces)] {
+                entries.append(variable.trimmingCharacters(in: .whitespaces) + "=" + value)
+            }
+        }
+        return entries
+    }
+
     static func expandEnv(_ entry: String) -> String {
         guard !entry.contains("=") else { return entry }
         return ProcessInfo.processInfo.environment[entry].map { "\(entry)=\($0)" } ?? entry
