@@ -77,6 +77,22 @@ struct ContainerCreateRequest {
         return result
     }
 
+    /// `HostConfig.ExtraHosts`: `name:address` (IPv4, IPv6, or `host-gateway`), as the CLI's
+    /// --add-host sends them.
+    static func extraHosts(_ value: OrderedJSON?) throws -> [String] {
+        try (value?.arrayValue ?? []).compactMap(\.stringValue).map { entry in
+            guard let colon = entry.firstIndex(of: ":"), colon != entry.startIndex else {
+                throw OnekubeError(.invalidArgument, "bad format for add-host: \"\(entry)\"")
+            }
+            var address = String(entry[entry.index(after: colon)...])
+            if address.hasPrefix("[") && address.hasSuffix("]") && address.count > 2 { address = String(address.dropFirst().dropLast()) }
+            guard address == "host-gateway" || IPAddressText.isValid(address) else {
+                throw OnekubeError(.invalidArgument, "invalid IP address in add-host: \"\(address)\"")
+            }
+            return entry[..<colon] + ":" + address
+        }
+    }
+
     /// `HostConfig.Binds`: `/host/path:/container/path[:ro|rw[,…]]`. Named volumes are refused.
     static func binds(_ value: OrderedJSON?) throws -> [BindMount] {
         try (strings(value) ?? []).map { spec in
@@ -171,7 +187,7 @@ struct ContainerCreateRequest {
             stopSignal: stopSignal, stopTimeout: body["StopTimeout"]?.intValue.map(Int.init), exposedPorts: exposed,
             portBindings: bindings, autoRemove: host["AutoRemove"]?.boolValue ?? false,
             networkDisabled: networkMode == "none" || body["NetworkDisabled"]?.boolValue == true,
-            binds: try Self.binds(host["Binds"]), resources: resources)
+            binds: try Self.binds(host["Binds"]), extraHosts: try Self.extraHosts(host["ExtraHosts"]), resources: resources)
 
         // What `docker inspect` shows as Config (the hostname is filled in once the ID exists).
         var config: [(String, OrderedJSON)] = [

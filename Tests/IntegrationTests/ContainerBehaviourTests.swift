@@ -285,6 +285,25 @@ struct ContainerBehaviourTests {
         }
     }
 
+    /// `docker run --add-host`: the names land in /etc/hosts before the container's own line
+    /// (`host-gateway` as the bridge's address); bad values are refused as the CLI refuses them.
+    @Test func addHostWritesTheContainersHostsFile() throws {
+        let images = try ContainerRegistry()
+        let onekube = try images.instance()
+        for client in DockerClientKind.allCases {
+            let run = try onekube.docker(client, ["run", "--rm", "--add-host", "db:10.1.2.3", "--add-host", "six=[fd00::1]",
+                                                  "--add-host", "gw:host-gateway", "busybox", "sh", "-c", "grep -v localhost /etc/hosts | grep -v ip6-"])
+            let lines = run.stdout.split(separator: "\n").map(String.init)
+            #expect(lines.count == 4 && lines[0] == "10.1.2.3\tdb" && lines[1] == "fd00::1\tsix"
+                    && lines[2].hasPrefix(onekube.podCIDR.split(separator: ".").prefix(3).joined(separator: ".") + ".1\tgw"), "\(client): \(run)")
+        }
+        for value in ["nocolon", ":1.2.3.4", "db:not-an-ip"] {
+            let arguments = ["run", "--rm", "--add-host", value, "busybox", "true"]
+            let ours = try onekube.docker(.builtIn, arguments), theirs = try onekube.docker(.real, arguments)
+            #expect(ours.stderr == theirs.stderr && ours.status == theirs.status, "\(value):\nonekube docker: \(ours)\ndocker CLI: \(theirs)")
+        }
+    }
+
     @Test func publishedPortInUseFailsCleanly() throws {
         let images = try ContainerRegistry()
         let onekube = try images.instance()

@@ -14,6 +14,7 @@ struct ContainerCreateOptions: ParsableArguments {
     @Option(name: .customLong("expose"), help: "Expose a port or a range of ports") var expose: [String] = []
     @Option(name: [.short, .customLong("env")], help: "Set environment variables") var env: [String] = []
     @Option(name: .customLong("env-file"), help: "Read in a file of environment variables") var envFile: [String] = []
+    @Option(name: .customLong("add-host"), help: "Add a custom host-to-IP mapping (host:ip)") var addHost: [String] = []
     @Option(name: [.short, .customLong("workdir")], help: "Working directory inside the container") var workdir: String?
     @Option(name: [.short, .customLong("user")], help: "Username or UID (format: <name|uid>[:<group|gid>])") var user: String?
     @Option(help: "Overwrite the default ENTRYPOINT of the image") var entrypoint: String?
@@ -71,6 +72,7 @@ struct ContainerCreateOptions: ParsableArguments {
         var consoleSize: [OrderedJSON] = [.int(0), .int(0)]
         if tty, let size = Terminal.size(1) { consoleSize = [.int(Int(size.rows)), .int(Int(size.columns))] }
         let networkMode = network ?? "default"
+        let extraHosts = try addHost.map(Self.validateExtraHost)
         // The files' variables first, then -e's, as the CLI's ReadKVEnvStrings orders them.
         let environment = try envFile.flatMap(Self.readEnvFile) + env.map(Self.expandEnv)
 
@@ -94,7 +96,7 @@ struct ContainerCreateOptions: ParsableArguments {
             ("RestartPolicy", .object([("Name", .string("no")), ("MaximumRetryCount", .int(0))])),
             ("AutoRemove", .bool(autoRemove)), ("VolumeDriver", .string("")), ("VolumesFrom", .null),
             ("ConsoleSize", .array(consoleSize)), ("CapAdd", .null), ("CapDrop", .null), ("CgroupnsMode", .string("")),
-            ("Dns", .array([])), ("DnsOptions", .array([])), ("DnsSearch", .array([])), ("ExtraHosts", .null),
+            ("Dns", .array([])), ("DnsOptions", .array([])), ("DnsSearch", .array([])), ("ExtraHosts", extraHosts.isEmpty ? .null : .strings(extraHosts)),
             ("GroupAdd", .null), ("IpcMode", .string("")), ("Cgroup", .string("")), ("Links", .null), ("OomScoreAdj", .int(0)),
             ("PidMode", .string("")), ("Privileged", .bool(false)), ("PublishAllPorts", .bool(publishAll)),
             ("ReadonlyRootfs", .bool(false)), ("SecurityOpt", .null), ("UTSMode", .string("")), ("UsernsMode", .string("")),
@@ -150,6 +152,25 @@ struct ContainerCreateOptions: ParsableArguments {
             }
         }
         return entries
+    }
+
+    /// The CLI's ValidateExtraHost: `host:ip` or `host=ip` (an IPv6 address may sit in
+    /// brackets; `host-gateway` is the bridge's address), sent as `host:ip`.
+    static func validateExtraHost(_ value: String) throws -> String {
+        func refuse(_ why: String) -> DockerCLIError {
+            DockerCLIError(message: "invalid argument \"\(value)\" for \"--add-host\" flag: \(why)\n\n"
+                           + "Usage:  docker run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nRun 'docker run --help' for more information", exitCode: 125)
+        }
+        let separator = value.firstIndex(of: "=") ?? value.firstIndex(of: ":")
+        guard let separator, separator != value.startIndex, !value[..<separator].contains(":") else {
+            throw refuse("bad format for add-host: \(GoQuote.quote(value))")
+        }
+        var address = String(value[value.index(after: separator)...])
+        if address != "host-gateway" {
+            if address.count > 2 && address.hasPrefix("[") && address.hasSuffix("]") { address = String(address.dropFirst().dropLast()) }
+            guard IPAddressText.isValid(address) else { throw refuse("invalid IP address in add-host: \(GoQuote.quote(address))") }
+        }
+        return value[..<separator] + ":" + address
     }
 
     static func expandEnv(_ entry: String) -> String {

@@ -58,6 +58,8 @@ public struct ContainerConfiguration: Codable, Sendable, Equatable {
     public var binds: [BindMount]?
     /// The whole /etc/resolv.conf when it is not the host's (pods: the cluster DNS and search paths).
     public var resolvConf: String?
+    /// `--add-host` entries, `name:address` (an address of `host-gateway` means the bridge's).
+    public var extraHosts: [String]?
     public var resources: ResourceLimits
     /// Opaque data of the API layer that created the container (Docker's request JSON).
     public var annotations: [String: String]
@@ -67,8 +69,9 @@ public struct ContainerConfiguration: Codable, Sendable, Equatable {
                 stdinOnce: Bool = false, consoleSize: [Int] = [0, 0], stopSignal: String? = nil, stopTimeout: Int? = nil,
                 exposedPorts: [String] = [], portBindings: [PortBinding] = [], autoRemove: Bool = false,
                 networkDisabled: Bool = false, sandboxID: String? = nil, binds: [BindMount] = [], resolvConf: String? = nil,
-                resources: ResourceLimits = ResourceLimits(), annotations: [String: String] = [:]) {
+                extraHosts: [String] = [], resources: ResourceLimits = ResourceLimits(), annotations: [String: String] = [:]) {
         self.sandboxID = sandboxID
+        self.extraHosts = extraHosts.isEmpty ? nil : extraHosts
         self.binds = binds.isEmpty ? nil : binds
         self.resolvConf = resolvConf
         self.image = image

@@ -48,7 +48,8 @@ extension ContainerService {
             }
             let address = sandbox?.address ?? attachment?.address
             forwarders = try await publish(config.portBindings, to: address, record: record)
-            try writeEtcFiles(directory: directory, hostname: config.hostname, address: address, resolvConf: config.resolvConf)
+            try writeEtcFiles(directory: directory, hostname: config.hostname, address: address, resolvConf: config.resolvConf,
+                              extraHosts: config.extraHosts ?? [])
             // As `docker run -v` does, a missing host directory is made.
             for bind in config.binds ?? [] where !FileSystem.exists(bind.source) {
                 try FileSystem.createDirectory(bind.source, mode: 0o755)
@@ -193,9 +194,11 @@ extension ContainerService {
 
     /// Written in place without fsync (on the start path, and rebuilt at every start): the
     /// container is not running, and its bind mounts must find the same files.
-    func writeEtcFiles(directory: String, hostname: String, address: IPv4Address?, resolvConf: String?) throws {
+    func writeEtcFiles(directory: String, hostname: String, address: IPv4Address?, resolvConf: String?, extraHosts: [String]) throws {
         let resolver = resolvConf ?? EtcFiles.resolvConf(host: (try? FileSystem.readString("/etc/resolv.conf")) ?? "")
-        for (name, text) in [("hostname", hostname + "\n"), ("hosts", EtcFiles.hosts(hostname: hostname, address: address?.description)),
+        let hosts = EtcFiles.hosts(hostname: hostname, address: address?.description, extraHosts: extraHosts,
+                                   gateway: configuration.podCIDR.gateway.description)
+        for (name, text) in [("hostname", hostname + "\n"), ("hosts", hosts),
                              ("resolv.conf", resolver)] {
             try FileSystem.overwrite(directory + "/" + name, text)
         }

@@ -1,6 +1,7 @@
 /// The /etc/hostname, /etc/hosts and /etc/resolv.conf a container gets.
 public enum EtcFiles {
-    public static func hosts(hostname: String, address: String?) -> String {
+    /// Docker's defaults, the `--add-host` entries (`name:address`), then the container's own.
+    public static func hosts(hostname: String, address: String?, extraHosts: [String] = [], gateway: String? = nil) -> String {
         var text = """
             127.0.0.1\tlocalhost
             ::1\tlocalhost ip6-localhost ip6-loopback
@@ -10,6 +11,11 @@ public enum EtcFiles {
             ff02::2\tip6-allrouters
 
             """
+        for entry in extraHosts {
+            guard let colon = entry.firstIndex(of: ":") else { continue }
+            let target = String(entry[entry.index(after: colon)...])
+            text += "\(target == "host-gateway" ? gateway ?? target : target)\t\(entry[..<colon])\n"
+        }
         if let address { text += "\(address)\t\(hostname)\n" }
         return text
     }
