@@ -297,10 +297,13 @@ struct ContainerBehaviourTests {
             #expect(lines.count == 4 && lines[0] == "10.1.2.3\tdb" && lines[1] == "fd00::1\tsix"
                     && lines[2].hasPrefix(onekube.podCIDR.split(separator: ".").prefix(3).joined(separator: ".") + ".1\tgw"), "\(client): \(run)")
         }
-        for value in ["nocolon", ":1.2.3.4", "db:not-an-ip"] {
-            let arguments = ["run", "--rm", "--add-host", value, "busybox", "true"]
+        // Bad flag values, here and in the other flags the docker mode checks, answered with
+        // cobra's usage block for run and for create.
+        let refused = ["nocolon", ":1.2.3.4", "db:not-an-ip"].map { ["run", "--rm", "--add-host", $0, "busybox", "true"] }
+            + [["run", "--rm", "--memory", "bogus", "busybox", "true"], ["create", "--cpus", "x", "busybox"], ["create", "--add-host", "bad", "busybox"]]
+        for arguments in refused {
             let ours = try onekube.docker(.builtIn, arguments), theirs = try onekube.docker(.real, arguments)
-            #expect(ours.stderr == theirs.stderr && ours.status == theirs.status, "\(value):\nonekube docker: \(ours)\ndocker CLI: \(theirs)")
+            #expect(ours.stderr == theirs.stderr && ours.status == theirs.status, "\(arguments):\nonekube docker: \(ours)\ndocker CLI: \(theirs)")
         }
     }
 

@@ -30,8 +30,12 @@ struct ContainerCreateOptions: ParsableArguments {
     @Option(name: [.customLong("network"), .customLong("net")], help: "Connect a container to a network (bridge or none)") var network: String?
     @Option(name: [.short, .customLong("volume")], help: "Bind mount a host path (/host/path:/container/path[:ro])") var volume: [String] = []
 
-    /// The create request for `image` running `command` (empty: the image's).
-    func body(image: String, command: [String], attachStdin: Bool, attach: Bool, autoRemove: Bool) throws -> OrderedJSON {
+    /// The create request for `image` running `command` (empty: the image's). `subcommand`
+    /// (run or create) names the usage a bad flag value is answered with.
+    func body(image: String, command: [String], attachStdin: Bool, attach: Bool, autoRemove: Bool, subcommand: String) throws -> OrderedJSON {
+        func flagError(_ flag: String, _ value: String, _ why: String) -> DockerCLIError {
+            Self.flagError(flag, value, why, subcommand: subcommand)
+        }
         var exposed: [String] = []
         var bindings: [(String, [OrderedJSON])] = []
         for spec in publish {
@@ -57,22 +61,22 @@ struct ContainerCreateOptions: ParsableArguments {
             labels.append((parts[0], .string(parts.count > 1 ? parts[1] : "")))
         }
         let memoryBytes = try memory.map { text -> Int64 in
-            guard let bytes = ByteSize.parse(text) else { throw DockerCLIError(message: "invalid argument \"\(text)\" for \"-m, --memory\" flag: invalid size: '\(text)'", exitCode: 125) }
+            guard let bytes = ByteSize.parse(text) else { throw flagError("-m, --memory", text, "invalid size: '\(text)'") }
             return bytes
         } ?? 0
         let swapBytes = try memorySwap.map { text -> Int64 in
             if text == "-1" { return -1 }
-            guard let bytes = ByteSize.parse(text) else { throw DockerCLIError(message: "invalid argument \"\(text)\" for \"--memory-swap\" flag: invalid size: '\(text)'", exitCode: 125) }
+            guard let bytes = ByteSize.parse(text) else { throw flagError("--memory-swap", text, "invalid size: '\(text)'") }
             return bytes
         } ?? 0
         let nanoCPUs = try cpus.map { text -> Int64 in
-            guard let value = Double(text), value >= 0 else { throw DockerCLIError(message: "invalid argument \"\(text)\" for \"--cpus\" flag: failed to parse \(text) as a rational number", exitCode: 125) }
+            guard let value = Double(text), value >= 0 else { throw flagError("--cpus", text, "failed to parse \(text) as a rational number") }
             return Int64(value * 1e9)
         } ?? 0
         var consoleSize: [OrderedJSON] = [.int(0), .int(0)]
         if tty, let size = Terminal.size(1) { consoleSize = [.int(Int(size.rows)), .int(Int(size.columns))] }
         let networkMode = network ?? "default"
-        let extraHosts = try addHost.map(Self.validateExtraHost)
+        let extraHosts = try addHost.map { try Self.validateExtraHost($0, subcommand: subcommand) }
         // The files' variables first, then -e's, as the CLI's ReadKVEnvStrings orders them.
         let environment = try envFile.flatMap(Self.readEnvFile) + env.map(Self.expandEnv)
 
@@ -156,11 +160,8 @@ struct ContainerCreateOptions: ParsableArguments {
 
     /// The CLI's ValidateExtraHost: `host:ip` or `host=ip` (an IPv6 address may sit in
     /// brackets; `host-gateway` is the bridge's address), sent as `host:ip`.
-    static func validateExtraHost(_ value: String) throws -> String {
-        func refuse(_ why: String) -> DockerCLIError {
-            DockerCLIError(message: "invalid argument \"\(value)\" for \"--add-host\" flag: \(why)\n\n"
-                           + "Usage:  docker run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nRun 'docker run --help' for more information", exitCode: 125)
-        }
+    static func validateExtraHost(_ value: String, subcommand: String) throws -> String {
+        func refuse(_ why: String) -> DockerCLIError { flagError("--add-host", value, why, subcommand: subcommand) }
         let separator = value.firstIndex(of: "=") ?? value.firstIndex(of: ":")
         guard let separator, separator != value.startIndex, !value[..<separator].contains(":") else {
             throw refuse("bad format for add-host: \(GoQuote.quote(value))")
@@ -171,6 +172,13 @@ struct ContainerCreateOptions: ParsableArguments {
             guard IPAddressText.isValid(address) else { throw refuse("invalid IP address in add-host: \(GoQuote.quote(address))") }
         }
         return value[..<separator] + ":" + address
+    }
+
+    /// A flag's value refused as cobra refuses it: the reason, the usage line, the help hint.
+    static func flagError(_ flag: String, _ value: String, _ why: String, subcommand: String) -> DockerCLIError {
+        DockerCLIError(message: "invalid argument \"\(value)\" for \"\(flag)\" flag: \(why)\n\n"
+                       + "Usage:  docker \(subcommand) [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nRun 'docker \(subcommand) --help' for more information",
+                       exitCode: 125)
     }
 
     static func expandEnv(_ entry: String) -> String {

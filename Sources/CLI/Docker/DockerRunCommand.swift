@@ -19,7 +19,7 @@ struct DockerRun: ParsableCommand {
             let (image, command) = try splitPositionals(arguments, command: "run", usage: "[OPTIONS] IMAGE [COMMAND] [ARG...]")
             let attach = !detach
             let body = try options.body(image: image, command: command, attachStdin: attach && options.interactive,
-                                        attach: attach, autoRemove: autoRemove)
+                                        attach: attach, autoRemove: autoRemove, subcommand: "run")
             let id = try runFailing { try ContainerCreation.create(client: client, image: image, name: options.name, body: body) }
             if detach {
                 try runFailing { try ContainerCreation.start(client: client, id: id) }
@@ -54,7 +54,7 @@ struct DockerCreate: ParsableCommand {
         try dockerRun {
             let (image, command) = try splitPositionals(arguments, command: "create", usage: "[OPTIONS] IMAGE [COMMAND] [ARG...]")
             let body = try options.body(image: image, command: command, attachStdin: options.interactive, attach: true,
-                                        autoRemove: autoRemove)
+                                        autoRemove: autoRemove, subcommand: "create")
             let id = try ContainerCreation.create(client: global.client, image: image, name: options.name, body: body)
             Console.out(id + "\n")
         }
