@@ -1,6 +1,7 @@
 import Glibc
 import NIOCore
 import NIOHTTP1
+import Platform
 
 /// Request bodies that go to a file as they arrive instead of into memory: `docker load`'s image
 /// archives and `docker build`'s contexts run to hundreds of megabytes, and their handlers read
@@ -18,17 +19,8 @@ public struct BodySpool: Sendable {
         self.directory = directory
         self.maxBytes = maxBytes
         self.wants = wants
-        if mkdir(directory, 0o700) != 0 && errno != EEXIST {
-            throw HTTPServerError(message: "mkdir \(directory): \(String(cString: strerror(errno)))")
-        }
-        guard let listing = opendir(directory) else {
-            throw HTTPServerError(message: "opendir \(directory): \(String(cString: strerror(errno)))")
-        }
-        defer { closedir(listing) }
-        while let entry = readdir(listing) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name.hasPrefix("body-") { unlink(directory + "/" + name) }
-        }
+        try FileSystem.createDirectory(directory, mode: 0o700)
+        for name in try FileSystem.listDirectory(directory) where name.hasPrefix("body-") { unlink(directory + "/" + name) }
     }
 
     func wants(_ head: HTTPRequestHead) -> Bool {
@@ -57,18 +49,11 @@ struct SpooledBody {
     /// event loop, which is the back-pressure the client gets.
     mutating func append(_ chunk: ByteBuffer) {
         guard failure == nil else { return }
-        chunk.withUnsafeReadableBytes { bytes in
-            guard let base = bytes.baseAddress else { return }
-            var offset = 0
-            while offset < bytes.count {
-                let written = write(fd, base + offset, bytes.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    failure = "write \(path): \(String(cString: strerror(errno)))"
-                    return
-                }
-                offset += written
-            }
+        do {
+            try chunk.withUnsafeReadableBytes { bytes throws(SystemError) in try FileSystem.writeAll(fd, bytes, path: path) }
+        } catch {
+            failure = "\(error)"
+            return
         }
         size += Int64(chunk.readableBytes)
     }
