@@ -26,49 +26,29 @@ prlimit --nofile=1024:"$(ulimit -Hn)" "$ONEKUBE" start --data-dir "$DATA" --brid
 HTTPD='mkdir -p /www && echo hello > /www/index.html && head -c 268435456 /dev/zero > /www/big && exec httpd -f -p 8080 -h /www'
 "$ONEKUBE" docker run -d --name web busybox sh -c "$HTTPD" >/dev/null
 POD_IP=$("$ONEKUBE" docker inspect -f '{{.NetworkSettings.IPAddress}}' web)
-# The book's app.js (chapter 2), run by the host's node from a busybox container with the host's
-# /usr mounted read-only (no image to download).
-cat > "$WORK/app.js" <<'JS'
-const http = require('http');
-const os = require('os');
-console.log("Kubia server starting...");
-var handler = function(request, response) {
-  console.log("Received request from " + request.connection.remoteAddress);
-  response.writeHead(200);
-  response.end("You've hit " + os.hostname() + "\n");
-};
-var www = http.createServer(handler);
-www.listen(8080);
-JS
-NODE_MOUNTS=(-v /usr:/usr:ro -v /usr/lib:/lib:ro -v /usr/lib64:/lib64:ro -v "$WORK/app.js:/app.js:ro")
+# The book's app.js (chapter 2, Resources/examples/kubia), run by the host's node from a busybox
+# container with the host's /usr mounted read-only (no image to download).
+NODE_MOUNTS=(-v /usr:/usr:ro -v /usr/lib:/lib:ro -v /usr/lib64:/lib64:ro -v "$PWD/Resources/examples/kubia/app.js:/app.js:ro")
 "$ONEKUBE" docker run -d --name kubia "${NODE_MOUNTS[@]}" busybox /usr/bin/node /app.js >/dev/null
 KUBIA_IP=$("$ONEKUBE" docker inspect -f '{{.NetworkSettings.IPAddress}}' kubia)
-kubectl apply -f - >/dev/null <<YAML
+# A LoadBalancer service NAME on 8080 whose Endpoints the bench writes: the container at IP.
+expose() { # name ip
+    kubectl apply -f - >/dev/null <<YAML
 apiVersion: v1
 kind: Service
-metadata: {name: kubia}
+metadata: {name: $1}
 spec:
   type: LoadBalancer
   ports: [{port: 8080, targetPort: 8080}]
 ---
 apiVersion: v1
 kind: Endpoints
-metadata: {name: kubia}
-subsets: [{addresses: [{ip: $KUBIA_IP}], ports: [{port: 8080}]}]
+metadata: {name: $1}
+subsets: [{addresses: [{ip: $2}], ports: [{port: 8080}]}]
 YAML
-kubectl apply -f - >/dev/null <<YAML
-apiVersion: v1
-kind: Service
-metadata: {name: web}
-spec:
-  type: LoadBalancer
-  ports: [{port: 8080, targetPort: 8080}]
----
-apiVersion: v1
-kind: Endpoints
-metadata: {name: web}
-subsets: [{addresses: [{ip: $POD_IP}], ports: [{port: 8080}]}]
-YAML
+}
+expose kubia "$KUBIA_IP"
+expose web "$POD_IP"
 START=$(date +%s.%N)
 until LB_IP=$(kubectl get svc web -o 'jsonpath={.status.loadBalancer.ingress[0].ip}') && [ -n "$LB_IP" ]; do sleep 0.01; done
 ASSIGNED=$(echo "$(date +%s.%N) - $START" | bc -l)
