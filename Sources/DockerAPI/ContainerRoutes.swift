@@ -98,7 +98,7 @@ extension DockerAPI {
         var deleted: [String] = []
         var reclaimed: Int64 = 0
         for record in containers.list() where !record.state.isRunning && record.state.status != .removing && filters.matches(record)
-            && record.config.labels[Self.podUIDLabel] == nil {
+            && !record.config.isPodContainer {
             let written = Self.diskUsage(containers.configuration.containersDirectory + "/" + record.id + "/upper")
             do {
                 try await containers.remove(record.id, force: false)
@@ -110,9 +110,6 @@ extension DockerAPI {
         }
         return DockerResponse.json(.object([("ContainersDeleted", deleted.isEmpty ? .null : .strings(deleted)), ("SpaceReclaimed", .int(reclaimed))]))
     }
-
-    /// The label the node agents put on pods' containers (NodeRuntime's OnekubePodRuntime.podUIDLabel).
-    static let podUIDLabel = "io.kubernetes.pod.uid"
 
     /// The bytes of the regular files under `directory` (0 when it is gone).
     static func diskUsage(_ directory: String) -> Int64 {

@@ -17,7 +17,7 @@ public final class OnekubePodRuntime: PodRuntime {
     let clusterDomain: String
     let logger: Logger
 
-    public static let podUIDLabel = "io.kubernetes.pod.uid"
+    public static let podUIDLabel = ContainerConfiguration.podUIDLabel
     public static let podNameLabel = "io.kubernetes.pod.name"
     public static let podNamespaceLabel = "io.kubernetes.pod.namespace"
     public static let containerNameLabel = "io.kubernetes.container.name"
@@ -177,7 +177,7 @@ public final class OnekubePodRuntime: PodRuntime {
 
     /// Pod containers a crashed daemon left behind: the node agents start every pod afresh.
     public func removeLeftovers() async {
-        for record in containers.list() where record.config.labels[Self.podUIDLabel] != nil {
+        for record in containers.list() where record.config.isPodContainer {
             await removeContainer(record.id)
         }
     }

@@ -146,3 +146,11 @@ public struct ContainerRecord: Codable, Sendable, Equatable {
 
     public var shortID: String { String(id.prefix(12)) }
 }
+
+extension ContainerConfiguration {
+    /// The label the node agents put on pods' containers: the pod's UID.
+    public static let podUIDLabel = "io.kubernetes.pod.uid"
+
+    /// A pod's container, which its node agent manages (the docker API's prune leaves it).
+    public var isPodContainer: Bool { labels[Self.podUIDLabel] != nil }
+}
