@@ -273,6 +273,7 @@ struct KubectlTests {
         // The pods go to a node no agent runs: the test plays its kubelet and reports their status.
         let rc = try String(contentsOfFile: Self.examples + "/kubia-rc.yaml", encoding: .utf8)
             .replacingOccurrences(of: "    spec:\n      containers:", with: "    spec:\n      nodeName: test-kubelet\n      containers:")
+            .replacingOccurrences(of: "        - containerPort: 8080", with: "        - containerPort: 8080\n          name: http")
         #expect(try onekube.kubectl(["create", "-f", "-"], stdin: rc).status == 0)
         #expect(try onekube.kubectl(["expose", "rc", "kubia", "--name", "kubia-http"]).status == 0)
         try waitUntil("three pods") { try onekube.kubectl(["get", "pods", "-o", "name"]).stdout.split(separator: "\n").count == 3 }
@@ -287,6 +288,13 @@ struct KubectlTests {
         #expect(described.contains("Endpoints:         10.244.0.10:8080,10.244.0.11:8080") || described.contains("10.244.0.10:8080,10.244.0.11:8080"), "\(described)")
         let notReady = try onekube.kubectl(["get", "ep", "kubia-http", "-o", "jsonpath={.subsets[0].notReadyAddresses[0].ip}"]).stdout
         #expect(notReady == "10.244.0.12")
+        // A targetPort by the container port's name resolves in each pod (80 → http → 8080).
+        let named = "apiVersion: v1\nkind: Service\nmetadata: {name: by-name}\nspec:\n  selector: {app: kubia}\n  ports: [{name: web, port: 80, targetPort: http}]\n"
+        #expect(try onekube.kubectl(["apply", "-f", "-"], stdin: named).status == 0)
+        try waitUntil("the named port's endpoints") {
+            try onekube.kubectl(["get", "ep", "by-name", "-o", "jsonpath={.subsets[0].addresses[*].ip} {.subsets[0].ports[0].port} {.subsets[0].ports[0].name}"]).stdout
+                == "10.244.0.10 10.244.0.11 8080 web"
+        }
         // publishNotReadyAddresses: the not-ready pod is published with the others (StatefulSet peers, DNS-based discovery).
         #expect(try onekube.kubectl(["patch", "svc", "kubia-http", "--type=merge", "-p", #"{"spec":{"publishNotReadyAddresses":true}}"#]).status == 0)
         try waitUntil("the not-ready pod published") {
